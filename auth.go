@@ -1,0 +1,366 @@
+package authx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"slices"
+)
+
+// Auth issues and verifies tokens and builds guards. T is the application's
+// user type, resolved from verified claims by [WithSubjectGetter]. An Auth is
+// immutable after [New] and safe for concurrent use. Methods on a nil *Auth
+// fail with [ErrNotConfigured]; nothing is allowed.
+type Auth[T any] struct {
+	e   *engine
+	get func(context.Context, *Claims) (T, error)
+}
+
+// engine is the non-generic core shared by an Auth and its guards.
+type engine struct {
+	cfg       config
+	keys      keyring
+	blocklist Blocklist
+}
+
+// New builds an Auth from options, validating all of them: a missing or
+// short key, an unknown algorithm, a subject getter whose type is not T, a
+// negative leeway, … are reported as an error wrapping [ErrConfig].
+func New[T any](opts ...Option) (*Auth[T], error) {
+	cfg := defaultConfig()
+	WithOptions(opts...).apply(&cfg)
+	if cfg.signing == nil && len(cfg.verifyKeys) == 0 {
+		cfg.errorf("no key: use WithSecret, WithSigningKey or WithVerificationKey")
+	}
+	if cfg.signingKID != "" && cfg.signing == nil {
+		cfg.errorf("WithKeyID without a signing key")
+	}
+	a := &Auth[T]{}
+	if cfg.getter != nil {
+		get, ok := cfg.getter.(func(context.Context, *Claims) (T, error))
+		if !ok {
+			cfg.errorf("subject getter returns %v, want %v (the T of New[T])",
+				reflect.TypeOf(cfg.getter).Out(0), reflect.TypeFor[T]())
+		}
+		a.get = get
+	}
+	if err := cfg.err(); err != nil {
+		return nil, err
+	}
+	e := &engine{cfg: cfg, blocklist: cfg.blocklist}
+	if cfg.signing != nil {
+		cfg.signing.kid = cfg.signingKID
+		e.keys.signing = cfg.signing
+		if err := e.keys.add(cfg.signing); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	for _, k := range cfg.verifyKeys {
+		if err := e.keys.add(k); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	if e.blocklist == nil {
+		e.blocklist = NewMemoryBlocklist(cfg.now)
+	}
+	a.e = e
+	return a, nil
+}
+
+// policySet is a guard's (or Verify's) policies, normalised: the implicit
+// Access requirement, whether refresh locations are searched, and the first
+// construction mistake.
+type policySet struct {
+	user           AllPolicy
+	implicitAccess bool
+	refresh        bool
+	err            error
+}
+
+func newPolicySet(policies []Policy) policySet {
+	ps := policySet{user: All(policies...)}
+	ps.err = validatePolicy(ps.user)
+	ps.refresh = mentions(ps.user, Refresh)
+	ps.implicitAccess = !ps.refresh
+	return ps
+}
+
+func (ps policySet) String() string {
+	if ps.implicitAccess && !slices.Contains([]Policy(ps.user), Policy(Access)) {
+		return All(append([]Policy{Access}, ps.user...)...).String()
+	}
+	return ps.user.String()
+}
+
+// check verifies a located token and applies the type requirement and the
+// blocklist: everything but CSRF and the policies.
+func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, error) {
+	if len(tok) > e.cfg.maxToken {
+		return nil, newError(ErrTokenTooLarge, nil)
+	}
+	c, err := e.keys.parse(tok, e.cfg.maxScopes)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.validate(c); err != nil {
+		return nil, err
+	}
+	if ps.implicitAccess && c.Type != Access {
+		return nil, newError(ErrAccessRequired, nil)
+	}
+	return c, nil
+}
+
+// validate checks time, issuer and audience.
+func (e *engine) validate(c *Claims) error {
+	now := e.cfg.now()
+	lee := e.cfg.leeway
+	if !now.Before(c.ExpiresAt.Add(lee)) {
+		return newError(ErrExpired, nil)
+	}
+	if !c.NotBefore.IsZero() && now.Add(lee).Before(c.NotBefore) {
+		return newError(ErrNotYetValid, nil)
+	}
+	if !c.IssuedAt.IsZero() && now.Add(lee).Before(c.IssuedAt) {
+		return newError(ErrIssuedInFuture, nil)
+	}
+	if e.cfg.issuer != "" && c.Issuer != e.cfg.issuer {
+		return newError(ErrIssuer, nil)
+	}
+	if len(e.cfg.audience) == 0 {
+		if len(c.Audience) != 0 {
+			return newError(ErrAudience, errors.New("token names an audience and none is configured"))
+		}
+		return nil
+	}
+	for _, want := range e.cfg.audience {
+		if slices.Contains(c.Audience, want) {
+			return nil
+		}
+	}
+	return newError(ErrAudience, nil)
+}
+
+// revoked consults the blocklist, failing closed.
+func (e *engine) revoked(ctx context.Context, c *Claims) error {
+	bad, err := e.blocklist.IsRevoked(ctx, c.ID)
+	if err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
+	}
+	if bad {
+		return newError(ErrRevoked, nil)
+	}
+	return nil
+}
+
+// policies runs the user's policies on the request context.
+func (e *engine) policies(ctx context.Context, c *Claims, ps policySet) error {
+	if len(ps.user) == 0 {
+		return nil
+	}
+	if err := ps.user.Check(ctx, c); err != nil {
+		return asError(err)
+	}
+	return nil
+}
+
+// Verify verifies token and applies policies, as a guard would but without
+// a request: signature and algorithm, exp/nbf/iat with leeway, issuer,
+// audience, type (Access unless a policy mentions Refresh), the blocklist,
+// then the policies. Errors are *[Error] values wrapping a sentinel.
+func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) (*Claims, error) {
+	if a == nil || a.e == nil {
+		return nil, newError(ErrNotConfigured, nil)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ps := newPolicySet(policies)
+	if ps.err != nil {
+		return nil, newError(ErrMisconfigured, ps.err)
+	}
+	if token == "" {
+		return nil, newError(ErrNoToken, nil)
+	}
+	c, err := a.e.check(ctx, token, ps)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.e.revoked(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := a.e.policies(a.NewContext(ctx, c), c, ps); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Revoke puts the token described by c on the blocklist until it would
+// have expired anyway (plus the leeway). Every guard then refuses it.
+func (a *Auth[T]) Revoke(ctx context.Context, c *Claims) error {
+	if a == nil || a.e == nil {
+		return ErrNotConfigured
+	}
+	if c == nil || c.ID == "" {
+		return fmt.Errorf("%w: claims without jti", ErrTokenOption)
+	}
+	if err := a.e.blocklist.Revoke(ctx, c.ID, c.ExpiresAt.Add(a.e.cfg.leeway)); err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
+	}
+	return nil
+}
+
+// WriteError writes err as the Auth's guards do: through the error handler
+// of [WithErrorHandler], or [WriteError] with the realm.
+func (a *Auth[T]) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if a == nil || a.e == nil {
+		WriteError(w, "", newError(ErrNotConfigured, nil))
+		return
+	}
+	a.e.deny(w, r, asError(err))
+}
+
+// Require builds a [Guard] that admits requests whose token passes every
+// policy. With no policy it admits any valid access token. It requires
+// [Access] unless a policy mentions [Refresh], so a refresh token never
+// passes an access guard, whatever location it came from. Policies are
+// validated now; a mistake is reported by [Guard.Err] and logged, and the
+// guard then denies every request with 500 — it never allows.
+func (a *Auth[T]) Require(policies ...Policy) *Guard {
+	g := &Guard{ps: newPolicySet(policies)}
+	if a == nil || a.e == nil {
+		g.ps.err = ErrNotConfigured
+		return g
+	}
+	g.e = a.e
+	g.newCtx = a.NewContext
+	if g.ps.err != nil {
+		a.e.cfg.logger.LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured guard",
+			slog.String("guard", g.ps.String()), slog.String("error", g.ps.err.Error()))
+	}
+	return g
+}
+
+// Guard protects handlers with a set of policies. Build it with
+// [Auth.Require]; use [Guard.Wrap] as net/http middleware and [Guard.Check]
+// in manual flows. A nil or misbuilt Guard denies every request.
+type Guard struct {
+	e      *engine
+	ps     policySet
+	newCtx func(context.Context, *Claims) context.Context
+}
+
+// Err reports a mistake made building the guard (an invalid scope pattern, a
+// nil policy), or nil. Check it at start-up.
+func (g *Guard) Err() error {
+	if g == nil {
+		return ErrNotConfigured
+	}
+	if g.ps.err != nil {
+		return fmt.Errorf("%w: %w", ErrMisconfigured, g.ps.err)
+	}
+	return nil
+}
+
+// String prints the guard's policies as written, with the implicit Access:
+// All(Access, Scopes("admin:*")).
+func (g *Guard) String() string {
+	if g == nil {
+		return "<nil>"
+	}
+	return g.ps.String()
+}
+
+// Wrap returns h guarded: requests whose token passes reach h with a context
+// carrying the claims ([ClaimsFrom]) and the lazily resolved subject
+// ([SubjectFrom]); others get the error response (see [WriteError]). It is
+// the net/http middleware shape, so chi's r.Use(g.Wrap) works as is.
+func (g *Guard) Wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, _, err := g.authenticate(r)
+		if err != nil {
+			g.deny(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// WrapFunc is Wrap for a handler function.
+func (g *Guard) WrapFunc(h http.HandlerFunc) http.Handler { return g.Wrap(h) }
+
+// Check authenticates r and returns the verified claims, or an *[Error].
+// It writes nothing; the caller decides the response (see [Auth.WriteError]).
+func (g *Guard) Check(r *http.Request) (*Claims, error) {
+	_, c, err := g.authenticate(r)
+	return c, err
+}
+
+func (g *Guard) deny(w http.ResponseWriter, r *http.Request, err *Error) {
+	if g == nil || g.e == nil {
+		WriteError(w, "", err)
+		return
+	}
+	g.e.deny(w, r, err)
+}
+
+// authenticate runs the whole pipeline on r: locate, verify, CSRF,
+// revocation, policies.
+func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, *Error) {
+	if g == nil || g.e == nil {
+		return nil, nil, newError(ErrNotConfigured, nil)
+	}
+	if g.ps.err != nil {
+		return nil, nil, newError(ErrMisconfigured, g.ps.err)
+	}
+	e := g.e
+	tok, loc, err := e.locate(r, g.ps.refresh)
+	if err != nil {
+		return nil, nil, asError(err)
+	}
+	ctx := r.Context()
+	c, err := e.check(ctx, tok, g.ps)
+	if err != nil {
+		return nil, nil, asError(err)
+	}
+	if loc == InCookie {
+		if err := e.checkCSRF(r, c); err != nil {
+			return nil, nil, asError(err)
+		}
+	}
+	if err := e.revoked(ctx, c); err != nil {
+		return nil, nil, asError(err)
+	}
+	ctx = g.newCtx(ctx, c)
+	if err := e.policies(ctx, c, g.ps); err != nil {
+		return nil, nil, asError(err)
+	}
+	return ctx, c, nil
+}
+
+// deny logs a denial and writes it.
+func (e *engine) deny(w http.ResponseWriter, r *http.Request, err *Error) {
+	level := slog.LevelDebug
+	switch {
+	case err.Status >= 500 && errors.Is(err, ErrUnavailable):
+		level = slog.LevelWarn
+	case err.Status >= 500:
+		level = slog.LevelError
+	}
+	if l := e.cfg.logger; l.Enabled(r.Context(), level) {
+		l.LogAttrs(r.Context(), level, "authx: request denied",
+			slog.Int("status", err.Status),
+			slog.String("code", err.Code),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("error", err.Error()))
+	}
+	if e.cfg.onError != nil {
+		e.cfg.onError(w, r, err)
+		return
+	}
+	WriteError(w, e.cfg.realm, err)
+}

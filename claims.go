@@ -1,0 +1,471 @@
+package authx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authx-go/authx/internal/jsonscan"
+)
+
+// Claims is the verified content of a token: the registered JWT claims, the
+// AuthX claims (type, fresh, scopes, csrf), ours (sid, fam) and any custom
+// data, which [Claims.Get], [Claims.Data] and [Claims.DecodeData] read.
+//
+// The wire names are those of Python AuthX, so the same token verifies in
+// both: sub, jti, type, fresh, csrf, iat, exp, nbf, iss, aud, scopes; we add
+// sid (session id) and fam (refresh-token family).
+type Claims struct {
+	// Subject (sub) identifies the caller; never empty in a verified token.
+	Subject string
+	// ID (jti) is the token's unique id, used for revocation.
+	ID string
+	// Issuer (iss), empty if absent.
+	Issuer string
+	// Audience (aud), nil if absent.
+	Audience []string
+	// ExpiresAt (exp); always set in a verified token.
+	ExpiresAt time.Time
+	// IssuedAt (iat), zero if absent.
+	IssuedAt time.Time
+	// NotBefore (nbf), zero if absent.
+	NotBefore time.Time
+	// Type is [Access] or [Refresh].
+	Type TokenType
+	// Fresh reports whether the access token was issued by a login rather
+	// than by a refresh (see [Fresh]). Always false on refresh tokens.
+	Fresh bool
+	// Scopes granted to the token (see [Scopes]); nil if the claim is absent.
+	Scopes []string
+	// CSRF is the double-submit value bound to the token, "" if none.
+	CSRF string
+	// SessionID (sid) names the server-side session the token belongs to.
+	SessionID string
+	// FamilyID (fam) names the refresh-token family (one login's chain of
+	// refresh tokens).
+	FamilyID string
+
+	data []rawClaim
+}
+
+// rawClaim is one custom claim as it stood in the token, undecoded.
+type rawClaim struct {
+	name string
+	raw  string
+}
+
+// Registered and AuthX claim names. Custom data may not use any of them, in
+// any letter case.
+const (
+	claimSub    = "sub"
+	claimJTI    = "jti"
+	claimIss    = "iss"
+	claimAud    = "aud"
+	claimExp    = "exp"
+	claimIat    = "iat"
+	claimNbf    = "nbf"
+	claimType   = "type"
+	claimFresh  = "fresh"
+	claimScopes = "scopes"
+	claimCSRF   = "csrf"
+	claimSID    = "sid"
+	claimFam    = "fam"
+)
+
+var reservedClaims = [...]string{
+	claimSub, claimJTI, claimIss, claimAud, claimExp, claimIat, claimNbf,
+	claimType, claimFresh, claimScopes, claimCSRF, claimSID, claimFam,
+}
+
+// reservedIndex returns the index of name in reservedClaims, or -1; folded
+// reports a case-insensitive match that is not exact ("EXP").
+func reservedIndex(name string) (idx int, folded bool) {
+	if len(name) < 3 || len(name) > 6 {
+		return -1, false
+	}
+	for i, r := range reservedClaims {
+		if name == r {
+			return i, false
+		}
+	}
+	for i, r := range reservedClaims {
+		if strings.EqualFold(name, r) {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// Bounds applied while decoding claims.
+const (
+	maxCustomClaims = 128
+	maxAudiences    = 32
+	maxClaimString  = 1024 // sub, jti, iss, csrf, sid, fam, each scope
+)
+
+// Get returns the custom claim name decoded as encoding/json decodes into
+// an interface value (numbers are float64), and whether it is present.
+func (c *Claims) Get(name string) (any, bool) {
+	if c == nil {
+		return nil, false
+	}
+	for _, d := range c.data {
+		if d.name == name {
+			var v any
+			if json.Unmarshal([]byte(d.raw), &v) != nil {
+				return nil, false
+			}
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// Data returns every custom claim, decoded as by [Claims.Get]. The map is a
+// new copy; nil when there is no custom data.
+func (c *Claims) Data() map[string]any {
+	if c == nil || len(c.data) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(c.data))
+	for _, d := range c.data {
+		var v any
+		if json.Unmarshal([]byte(d.raw), &v) == nil {
+			m[d.name] = v
+		}
+	}
+	return m
+}
+
+// DecodeData unmarshals the custom claims, as one JSON object, into dst
+// (typically a pointer to a struct with json tags).
+func (c *Claims) DecodeData(dst any) error {
+	var b strings.Builder
+	b.WriteByte('{')
+	if c != nil {
+		for i, d := range c.data {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Quote(d.name))
+			b.WriteByte(':')
+			b.WriteString(d.raw)
+		}
+	}
+	b.WriteByte('}')
+	return json.Unmarshal([]byte(b.String()), dst)
+}
+
+// Clone returns a deep copy of c.
+func (c *Claims) Clone() *Claims {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.Audience = cloneStrings(c.Audience)
+	d.Scopes = cloneStrings(c.Scopes)
+	d.data = append([]rawClaim(nil), c.data...)
+	return &d
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append(make([]string, 0, len(s)), s...)
+}
+
+// claimsError is a decode failure: which claim, and why. It is kept as the
+// cause of an ErrMalformed/ErrMissingClaim *Error, for logs.
+type claimsError struct {
+	claim string
+	err   error
+}
+
+func (e *claimsError) Error() string {
+	if e.claim == "" {
+		return "claims: " + e.err.Error()
+	}
+	return "claim " + strconv.Quote(e.claim) + ": " + e.err.Error()
+}
+
+func (e *claimsError) Unwrap() error { return e.err }
+
+var (
+	errDuplicate   = errors.New("duplicate name")
+	errCaseVariant = errors.New("differs only in letter case from a registered claim")
+	errTooMany     = errors.New("too many custom claims")
+	errTooLong     = errors.New("value too long")
+	errBadType     = errors.New("unknown token type")
+	errEmpty       = errors.New("empty value")
+)
+
+// decodeClaims reads the claims JSON of a token in one strict pass. The
+// returned Claims' strings share payload's memory.
+func decodeClaims(payload string, maxScopes int) (*Claims, error) {
+	fail := func(claim string, err error) (*Claims, error) {
+		return nil, newError(ErrMalformed, &claimsError{claim, err})
+	}
+	sc := jsonscan.New(payload)
+	if err := sc.Begin(); err != nil {
+		return fail("", err)
+	}
+	c := new(Claims)
+	var seen uint32
+	hasType := false
+	for {
+		key, done, err := sc.Next()
+		if err != nil {
+			return fail("", err)
+		}
+		if done {
+			break
+		}
+		idx, folded := reservedIndex(key)
+		if folded {
+			return fail(key, errCaseVariant)
+		}
+		if idx < 0 {
+			if len(c.data) == maxCustomClaims {
+				return fail("", errTooMany)
+			}
+			for _, d := range c.data {
+				if d.name == key {
+					return fail(key, errDuplicate)
+				}
+			}
+			raw, err := sc.Skip()
+			if err != nil {
+				return fail(key, err)
+			}
+			if c.data == nil {
+				c.data = make([]rawClaim, 0, 4)
+			}
+			c.data = append(c.data, rawClaim{name: key, raw: raw})
+			continue
+		}
+		if seen&(1<<idx) != 0 {
+			return fail(key, errDuplicate)
+		}
+		seen |= 1 << idx
+		switch key {
+		case claimSub:
+			c.Subject, err = boundedString(&sc, false)
+		case claimJTI:
+			c.ID, err = boundedString(&sc, false)
+		case claimIss:
+			c.Issuer, err = boundedString(&sc, false)
+		case claimCSRF:
+			c.CSRF, err = boundedString(&sc, true)
+		case claimSID:
+			c.SessionID, err = boundedString(&sc, true)
+		case claimFam:
+			c.FamilyID, err = boundedString(&sc, true)
+		case claimType:
+			var t string
+			t, err = sc.String()
+			if err == nil {
+				switch TokenType(t) {
+				case Access, Refresh:
+					c.Type = TokenType(t)
+					hasType = true
+				default:
+					err = errBadType
+				}
+			}
+		case claimFresh:
+			c.Fresh, err = sc.Bool()
+		case claimExp:
+			c.ExpiresAt, err = numericDate(&sc)
+		case claimIat:
+			c.IssuedAt, err = numericDate(&sc)
+		case claimNbf:
+			c.NotBefore, err = numericDate(&sc)
+		case claimAud:
+			c.Audience, err = audience(&sc)
+		case claimScopes:
+			c.Scopes, err = scopes(&sc, maxScopes)
+		}
+		if err != nil {
+			return fail(key, err)
+		}
+	}
+	if err := sc.End(); err != nil {
+		return fail("", err)
+	}
+	switch {
+	case c.ExpiresAt.IsZero():
+		return nil, newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
+	case c.Subject == "":
+		return nil, newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
+	case c.ID == "":
+		return nil, newError(ErrMissingClaim, &claimsError{claimJTI, errEmpty})
+	case !hasType:
+		return nil, newError(ErrMissingClaim, &claimsError{claimType, errEmpty})
+	}
+	if c.Type == Refresh {
+		c.Fresh = false
+	}
+	return c, nil
+}
+
+func boundedString(sc *jsonscan.Scanner[string], nullable bool) (string, error) {
+	if nullable && sc.Null() {
+		return "", nil
+	}
+	s, err := sc.String()
+	if err != nil {
+		return "", err
+	}
+	if len(s) > maxClaimString {
+		return "", errTooLong
+	}
+	return s, nil
+}
+
+// Dates beyond ±2^53 seconds cannot be represented exactly; such a claim is
+// malformed rather than silently rounded.
+const maxNumericDate = 1 << 53
+
+func numericDate(sc *jsonscan.Scanner[string]) (time.Time, error) {
+	f, err := sc.Number()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if f > maxNumericDate || f < -maxNumericDate {
+		return time.Time{}, jsonscan.ErrRange
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+func audience(sc *jsonscan.Scanner[string]) ([]string, error) {
+	if sc.Peek() == jsonscan.String {
+		s, err := sc.String()
+		if err != nil {
+			return nil, err
+		}
+		return []string{s}, nil
+	}
+	return sc.StringArray(maxAudiences)
+}
+
+func scopes(sc *jsonscan.Scanner[string], max int) ([]string, error) {
+	if sc.Null() {
+		return nil, nil
+	}
+	out, err := sc.StringArray(max)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range out {
+		if len(s) > maxClaimString {
+			return nil, errTooLong
+		}
+	}
+	return out, nil
+}
+
+// appendClaims encodes c as the claims JSON of a token, in Python AuthX's
+// order: sub, jti, type, fresh (access only), csrf, iat, exp, nbf, aud, iss,
+// scopes, then ours (sid, fam), then custom data.
+func appendClaims(b []byte, c *Claims, data map[string]json.RawMessage) []byte {
+	b = append(b, `{"sub":`...)
+	b = appendString(b, c.Subject)
+	b = append(b, `,"jti":`...)
+	b = appendString(b, c.ID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, string(c.Type))
+	if c.Type == Access {
+		b = append(b, `,"fresh":`...)
+		b = strconv.AppendBool(b, c.Fresh)
+	}
+	b = append(b, `,"csrf":`...)
+	b = appendString(b, c.CSRF)
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, c.IssuedAt.Unix(), 10)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, c.ExpiresAt.Unix(), 10)
+	if !c.NotBefore.IsZero() {
+		b = append(b, `,"nbf":`...)
+		b = strconv.AppendInt(b, c.NotBefore.Unix(), 10)
+	}
+	switch len(c.Audience) {
+	case 0:
+	case 1:
+		b = append(b, `,"aud":`...)
+		b = appendString(b, c.Audience[0])
+	default:
+		b = append(b, `,"aud":`...)
+		b = appendStrings(b, c.Audience)
+	}
+	if c.Issuer != "" {
+		b = append(b, `,"iss":`...)
+		b = appendString(b, c.Issuer)
+	}
+	if c.Scopes != nil {
+		b = append(b, `,"scopes":`...)
+		b = appendStrings(b, c.Scopes)
+	}
+	if c.SessionID != "" {
+		b = append(b, `,"sid":`...)
+		b = appendString(b, c.SessionID)
+	}
+	if c.FamilyID != "" {
+		b = append(b, `,"fam":`...)
+		b = appendString(b, c.FamilyID)
+	}
+	for _, name := range sortedKeys(data) {
+		b = append(b, ',')
+		b = appendString(b, name)
+		b = append(b, ':')
+		b = append(b, data[name]...)
+	}
+	return append(b, '}')
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 is replaced by
+// U+FFFD, as encoding/json does.
+func appendString(b []byte, s string) []byte {
+	enc, err := json.Marshal(s)
+	if err != nil {
+		// json.Marshal of a string cannot fail.
+		return append(b, `""`...)
+	}
+	return append(b, enc...)
+}
+
+// checkDataName reports whether name may be used for custom data.
+func checkDataName(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty custom claim name", ErrTokenOption)
+	}
+	if idx, _ := reservedIndex(name); idx >= 0 {
+		return fmt.Errorf("%w: custom claim %q is reserved", ErrTokenOption, name)
+	}
+	return nil
+}

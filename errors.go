@@ -1,0 +1,296 @@
+package authx
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Sentinel errors. Every error returned by authx wraps exactly one of them
+// (and, where one exists, the matching golang-jwt sentinel), so callers match
+// with [errors.Is]:
+//
+//	if errors.Is(err, authx.ErrExpired) { … }       // ours
+//	if errors.Is(err, jwt.ErrTokenExpired) { … }    // golang-jwt's, same error
+//
+// Use [StatusOf] for the HTTP status and [errors.As] with [*Error] for the
+// machine code, message and WWW-Authenticate parameters.
+var (
+	// ErrNoToken: the request carries no token in any configured location.
+	ErrNoToken = errors.New("authx: no token in request")
+	// ErrTokenTooLarge: the token exceeds the configured size bound; it is
+	// rejected before any decoding.
+	ErrTokenTooLarge = errors.New("authx: token too large")
+	// ErrInvalidRequest: the request cannot be read for a token (two
+	// Authorization headers, an unparsable or oversized JSON body, a
+	// duplicated query parameter).
+	ErrInvalidRequest = errors.New("authx: invalid request")
+	// ErrMalformed: the token is not a well-formed JWS compact JWT (wrong
+	// number of segments, non-canonical base64, invalid or duplicated JSON,
+	// forbidden header parameters, claims of the wrong JSON type).
+	ErrMalformed = errors.New("authx: malformed token")
+	// ErrAlgorithm: the token's alg is not the algorithm configured for the
+	// key that would verify it ("none" never is).
+	ErrAlgorithm = errors.New("authx: unexpected signing algorithm")
+	// ErrUnknownKey: the token names a key id (kid) that is not configured.
+	ErrUnknownKey = errors.New("authx: unknown signing key")
+	// ErrSignature: the signature does not verify.
+	ErrSignature = errors.New("authx: invalid signature")
+	// ErrMissingClaim: a required claim (exp, sub, jti, type) is absent.
+	ErrMissingClaim = errors.New("authx: required claim missing")
+	// ErrExpired: the token's exp is in the past (beyond the leeway).
+	ErrExpired = errors.New("authx: token expired")
+	// ErrNotYetValid: the token's nbf is in the future (beyond the leeway).
+	ErrNotYetValid = errors.New("authx: token not valid yet")
+	// ErrIssuedInFuture: the token's iat is in the future (beyond the leeway).
+	ErrIssuedInFuture = errors.New("authx: token issued in the future")
+	// ErrIssuer: the token's iss is not the configured issuer.
+	ErrIssuer = errors.New("authx: invalid issuer")
+	// ErrAudience: the token's aud does not name a configured audience, or
+	// the token names an audience and none is configured.
+	ErrAudience = errors.New("authx: invalid audience")
+	// ErrRevoked: the token's jti is on the blocklist.
+	ErrRevoked = errors.New("authx: token revoked")
+	// ErrAccessRequired: a refresh token was presented where an access token is required.
+	ErrAccessRequired = errors.New("authx: access token required")
+	// ErrRefreshRequired: an access token was presented where a refresh token is required.
+	ErrRefreshRequired = errors.New("authx: refresh token required")
+	// ErrNotFresh: the policy [Fresh] requires a token issued by a login, not a refresh.
+	ErrNotFresh = errors.New("authx: fresh token required")
+	// ErrInsufficientScope: the token's scopes do not satisfy a [Scopes] policy.
+	ErrInsufficientScope = errors.New("authx: insufficient scope")
+	// ErrForbidden: a policy denied the request. Return it (or wrap it) from a
+	// [PolicyFunc] to deny with 403.
+	ErrForbidden = errors.New("authx: forbidden")
+	// ErrCSRFMissing: a cookie-borne token on an unsafe method came without
+	// the CSRF header.
+	ErrCSRFMissing = errors.New("authx: missing CSRF token")
+	// ErrCSRFMismatch: the CSRF header does not equal the token's csrf claim.
+	ErrCSRFMismatch = errors.New("authx: CSRF token mismatch")
+	// ErrSubjectNotFound: the subject getter found no subject for the token's
+	// sub. Return it (or wrap it) from a getter to deny with 401.
+	ErrSubjectNotFound = errors.New("authx: subject not found")
+	// ErrUnavailable: a store (blocklist, subject getter, …) could not answer.
+	// authx fails closed: the request is denied with 503.
+	ErrUnavailable = errors.New("authx: service unavailable")
+	// ErrMisconfigured: a guard or policy was built wrongly (for instance an
+	// invalid scope pattern); it denies every request with 500.
+	ErrMisconfigured = errors.New("authx: misconfigured")
+	// ErrNotConfigured: a method was called on a nil *Auth.
+	ErrNotConfigured = errors.New("authx: not configured")
+	// ErrConfig: New was given an invalid option. The message says which.
+	ErrConfig = errors.New("authx: invalid configuration")
+	// ErrTokenOption: a token option is invalid (a reserved claim name in
+	// custom data, a reserved header, an empty subject, …).
+	ErrTokenOption = errors.New("authx: invalid token option")
+	// ErrNoSigningKey: the Auth was built with verification keys only and cannot issue tokens.
+	ErrNoSigningKey = errors.New("authx: no signing key configured")
+)
+
+// Error is the error type of every request-time failure in authx: it carries
+// the HTTP status, a stable machine code, a message safe to show to a client,
+// and the WWW-Authenticate parameters. Its Unwrap exposes the authx sentinel,
+// the golang-jwt sentinel where one applies, and the underlying cause (which is
+// never shown to clients).
+type Error struct {
+	// Status is the HTTP status code, e.g. 401.
+	Status int
+	// Code is a stable machine-readable code, e.g. "token_expired".
+	Code string
+	// Message is a short human message safe to send to a client.
+	Message string
+	// Scope lists the required scopes for an insufficient_scope error.
+	Scope string
+
+	sentinel error
+	jwtErr   error
+	cause    error
+}
+
+// Error returns the message with the cause, for logs. It never contains a
+// token or a key.
+func (e *Error) Error() string {
+	msg := e.sentinel.Error()
+	if e.cause != nil {
+		msg += ": " + e.cause.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the authx sentinel, the golang-jwt sentinel (if any) and the cause.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, 0, 3)
+	errs = append(errs, e.sentinel)
+	if e.jwtErr != nil {
+		errs = append(errs, e.jwtErr)
+	}
+	if e.cause != nil {
+		errs = append(errs, e.cause)
+	}
+	return errs
+}
+
+// rfcError is the RFC 6750 error attribute for the WWW-Authenticate header:
+// "" (no error code, only the realm), "invalid_token", "insufficient_scope" or
+// "invalid_request". Statuses other than 400, 401 and 403-for-scope carry no
+// WWW-Authenticate header at all.
+func (e *Error) rfcError() (string, bool) {
+	switch {
+	case e.sentinel == ErrNoToken:
+		return "", true
+	case e.Status == http.StatusUnauthorized:
+		return "invalid_token", true
+	case e.sentinel == ErrInsufficientScope:
+		return "insufficient_scope", true
+	case e.Status == http.StatusBadRequest:
+		return "invalid_request", true
+	}
+	return "", false
+}
+
+type errorInfo struct {
+	status int
+	code   string
+	msg    string
+	jwtErr error
+}
+
+// errorTable maps each sentinel to its status, code, client message and
+// golang-jwt sentinel, in the order errors are matched. It is read-only.
+var errorTable = []struct {
+	sentinel error
+	errorInfo
+}{
+	{ErrNoToken,           errorInfo{http.StatusUnauthorized, "missing_token", "No token was found in the request.", nil}},
+	{ErrTokenTooLarge,     errorInfo{http.StatusBadRequest, "token_too_large", "The token is too large.", jwt.ErrTokenMalformed}},
+	{ErrInvalidRequest,    errorInfo{http.StatusBadRequest, "invalid_request", "The request could not be read for a token.", nil}},
+	{ErrMalformed,         errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenMalformed}},
+	{ErrAlgorithm,         errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenSignatureInvalid}},
+	{ErrUnknownKey,        errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenUnverifiable}},
+	{ErrSignature,         errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenSignatureInvalid}},
+	{ErrMissingClaim,      errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenRequiredClaimMissing}},
+	{ErrExpired,           errorInfo{http.StatusUnauthorized, "token_expired", "The token has expired.", jwt.ErrTokenExpired}},
+	{ErrNotYetValid,       errorInfo{http.StatusUnauthorized, "token_not_yet_valid", "The token is not valid yet.", jwt.ErrTokenNotValidYet}},
+	{ErrIssuedInFuture,    errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenUsedBeforeIssued}},
+	{ErrIssuer,            errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenInvalidIssuer}},
+	{ErrAudience,          errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenInvalidAudience}},
+	{ErrRevoked,           errorInfo{http.StatusUnauthorized, "token_revoked", "The token has been revoked.", nil}},
+	{ErrAccessRequired,    errorInfo{http.StatusUnauthorized, "access_token_required", "An access token is required.", nil}},
+	{ErrRefreshRequired,   errorInfo{http.StatusUnauthorized, "refresh_token_required", "A refresh token is required.", nil}},
+	{ErrNotFresh,          errorInfo{http.StatusUnauthorized, "fresh_token_required", "A fresh token is required.", nil}},
+	{ErrInsufficientScope, errorInfo{http.StatusForbidden, "insufficient_scope", "The token lacks a required scope.", nil}},
+	{ErrForbidden,         errorInfo{http.StatusForbidden, "forbidden", "Access denied.", nil}},
+	{ErrCSRFMissing,       errorInfo{http.StatusForbidden, "csrf_missing", "Missing CSRF token: send the csrf cookie's value in the CSRF header.", nil}},
+	{ErrCSRFMismatch,      errorInfo{http.StatusForbidden, "csrf_mismatch", "The CSRF token does not match.", nil}},
+	{ErrSubjectNotFound,   errorInfo{http.StatusUnauthorized, "subject_not_found", "The token's subject is unknown.", nil}},
+	{ErrUnavailable,       errorInfo{http.StatusServiceUnavailable, "unavailable", "Authentication is temporarily unavailable.", nil}},
+	{ErrMisconfigured,     errorInfo{http.StatusInternalServerError, "misconfigured", "Authentication is misconfigured.", nil}},
+	{ErrNotConfigured,     errorInfo{http.StatusInternalServerError, "misconfigured", "Authentication is misconfigured.", nil}},
+}
+
+// newError builds an *Error for sentinel, with an optional cause kept for logs.
+func newError(sentinel, cause error) *Error {
+	info, ok := infoOf(sentinel)
+	if !ok {
+		info, _ = infoOf(ErrForbidden)
+	}
+	return &Error{
+		Status:   info.status,
+		Code:     info.code,
+		Message:  info.msg,
+		sentinel: sentinel,
+		jwtErr:   info.jwtErr,
+		cause:    cause,
+	}
+}
+
+// asError converts any error from a policy, store or getter into an *Error,
+// failing closed: an error authx does not know denies with 403.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.sentinel) {
+			return newError(row.sentinel, err)
+		}
+	}
+	return newError(ErrForbidden, err)
+}
+
+func infoOf(sentinel error) (errorInfo, bool) {
+	for _, row := range errorTable {
+		if row.sentinel == sentinel {
+			return row.errorInfo, true
+		}
+	}
+	return errorInfo{}, false
+}
+
+// StatusOf returns the HTTP status for err: the status of an authx [*Error]
+// or of the authx sentinel it wraps, 200 for nil, and 500 for anything else.
+func StatusOf(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.sentinel) {
+			return row.status
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON written for every error: a stable code and a short message.
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// WriteError writes err as authx does by default: the status from
+// [StatusOf], a WWW-Authenticate header as RFC 6750 asks (realm, error,
+// scope), Cache-Control: no-store, and the JSON body
+// {"code": "...", "message": "..."}. It never writes the error's cause.
+// Custom error handlers (see [WithErrorHandler]) can call it to keep the
+// default response and add to it.
+func WriteError(w http.ResponseWriter, realm string, err error) {
+	e := asError(err)
+	h := w.Header()
+	if rfc, ok := e.rfcError(); ok {
+		h.Set("WWW-Authenticate", wwwAuthenticate(realm, rfc, e.Scope))
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.Status)
+	body, _ := json.Marshal(errorBody{Code: e.Code, Message: e.Message})
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// wwwAuthenticate formats a Bearer challenge (RFC 6750 §3).
+func wwwAuthenticate(realm, rfcErr, scope string) string {
+	var b strings.Builder
+	b.WriteString("Bearer")
+	sep := " "
+	if realm != "" {
+		b.WriteString(sep + "realm=" + strconv.Quote(realm))
+		sep = ", "
+	}
+	if rfcErr != "" {
+		b.WriteString(sep + "error=" + strconv.Quote(rfcErr))
+		sep = ", "
+	}
+	if scope != "" {
+		b.WriteString(sep + "scope=" + strconv.Quote(scope))
+	}
+	return b.String()
+}

@@ -1,0 +1,308 @@
+package authx
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/authx-go/authx/internal/b64"
+	"github.com/authx-go/authx/internal/jsonscan"
+)
+
+// b64enc encodes unpadded base64url; decoding uses the strict internal/b64.
+var b64enc = base64.RawURLEncoding
+
+// Decode bounds.
+const (
+	maxHeaderBytes    = 2048
+	maxSignatureBytes = 1024 // RSA 8192
+)
+
+var (
+	errSegments    = errors.New("token does not have three non-empty segments")
+	errBase64      = errors.New("segment is not canonical unpadded base64url")
+	errNoAlg       = errors.New(`header has no "alg"`)
+	errHeaderParam = errors.New("header names a key or a critical extension authx does not accept")
+	errHeaderTyp   = errors.New(`header "typ" is not JWT`)
+	errTooLarge    = errors.New("segment too large")
+)
+
+// forbiddenHeaders are header parameters that would let a token name its own
+// verification key, demand an extension we do not implement, or claim to be
+// something other than a JWS.
+var forbiddenHeaders = [...]string{"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "b64", "zip", "enc", "cty"}
+
+// splitToken checks the overall shape and alphabet of a compact JWS and
+// returns the positions of its two dots.
+func splitToken(tok string) (d1, d2 int, err error) {
+	d1, d2 = -1, -1
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case c == '.':
+			switch {
+			case d1 < 0:
+				d1 = i
+			case d2 < 0:
+				d2 = i
+			default:
+				return 0, 0, errSegments
+			}
+		default:
+			return 0, 0, errBase64
+		}
+	}
+	if d1 <= 0 || d2 <= d1+1 || d2 == len(tok)-1 {
+		return 0, 0, errSegments
+	}
+	return d1, d2, nil
+}
+
+// jwsHeader is what authx reads from a token header.
+type jwsHeader struct {
+	alg string // one of the supported algorithm names, interned
+	kid []byte // sub-slice of the decoded header
+}
+
+// decodeHeader strictly decodes and checks the protected header. buf is
+// scratch space for the decoded JSON.
+func decodeHeader(seg string, buf []byte) (jwsHeader, error) {
+	var h jwsHeader
+	n := b64.DecodedLen(len(seg))
+	if n > maxHeaderBytes {
+		return h, errTooLarge
+	}
+	if n > len(buf) {
+		buf = make([]byte, n)
+	}
+	n, err := b64.Decode(buf, seg)
+	if err != nil {
+		return h, errBase64
+	}
+	sc := jsonscan.New(buf[:n])
+	if err := sc.Begin(); err != nil {
+		return h, err
+	}
+	var seenAlg, seenTyp, seenKid bool
+	var others [][]byte
+	for {
+		key, done, err := sc.Next()
+		if err != nil {
+			return h, err
+		}
+		if done {
+			break
+		}
+		switch string(key) {
+		case "alg":
+			if seenAlg {
+				return h, errDuplicate
+			}
+			seenAlg = true
+			v, err := sc.String()
+			if err != nil {
+				return h, err
+			}
+			h.alg = internAlg(v)
+			if h.alg == "" {
+				// Unknown or "none": no key can verify it.
+				h.alg = "?"
+			}
+		case "typ":
+			if seenTyp {
+				return h, errDuplicate
+			}
+			seenTyp = true
+			v, err := sc.String()
+			if err != nil {
+				return h, err
+			}
+			if !strings.EqualFold(string(v), "JWT") {
+				return h, errHeaderTyp
+			}
+		case "kid":
+			if seenKid {
+				return h, errDuplicate
+			}
+			seenKid = true
+			v, err := sc.String()
+			if err != nil {
+				return h, err
+			}
+			h.kid = v
+		default:
+			for _, f := range forbiddenHeaders {
+				if strings.EqualFold(string(key), f) {
+					return h, errHeaderParam
+				}
+			}
+			if strings.EqualFold(string(key), "alg") || strings.EqualFold(string(key), "kid") || strings.EqualFold(string(key), "typ") {
+				return h, errCaseVariant
+			}
+			for _, o := range others {
+				if string(o) == string(key) {
+					return h, errDuplicate
+				}
+			}
+			others = append(others, key)
+			if _, err := sc.Skip(); err != nil {
+				return h, err
+			}
+		}
+	}
+	if err := sc.End(); err != nil {
+		return h, err
+	}
+	if !seenAlg {
+		return h, errNoAlg
+	}
+	return h, nil
+}
+
+// internAlg maps an alg header value to the configured algorithm's name
+// without allocating, or "" if it is not one authx supports.
+func internAlg(v []byte) string {
+	switch string(v) {
+	case "HS256":
+		return "HS256"
+	case "HS384":
+		return "HS384"
+	case "HS512":
+		return "HS512"
+	case "RS256":
+		return "RS256"
+	case "RS384":
+		return "RS384"
+	case "RS512":
+		return "RS512"
+	case "PS256":
+		return "PS256"
+	case "PS384":
+		return "PS384"
+	case "PS512":
+		return "PS512"
+	case "ES256":
+		return "ES256"
+	case "ES384":
+		return "ES384"
+	case "ES512":
+		return "ES512"
+	case "EdDSA":
+		return "EdDSA"
+	}
+	return ""
+}
+
+// parse verifies a compact JWS with the keyring and decodes its claims. It
+// checks only the token itself (size, shape, header, key, signature, claim
+// syntax); time, issuer and audience are checked by the caller.
+func (kr *keyring) parse(tok string, maxScopes int) (*Claims, error) {
+	d1, d2, err := splitToken(tok)
+	if err != nil {
+		return nil, newError(ErrMalformed, err)
+	}
+	var hbuf [256]byte
+	h, err := decodeHeader(tok[:d1], hbuf[:])
+	if err != nil {
+		return nil, newError(ErrMalformed, err)
+	}
+	var sbuf [maxSignatureBytes]byte
+	sigSeg := tok[d2+1:]
+	if b64.DecodedLen(len(sigSeg)) > len(sbuf) {
+		return nil, newError(ErrMalformed, errTooLarge)
+	}
+	n, err := b64.Decode(sbuf[:], sigSeg)
+	if err != nil {
+		return nil, newError(ErrMalformed, errBase64)
+	}
+	sig := sbuf[:n]
+	input := tok[:d2]
+
+	if err := kr.verify(h, input, sig); err != nil {
+		return nil, err
+	}
+
+	// The signature holds: decode the claims into one string whose memory
+	// every claim string shares.
+	pseg := tok[d1+1 : d2]
+	var pbuf [1024]byte
+	payload := pbuf[:]
+	if m := b64.DecodedLen(len(pseg)); m > len(payload) {
+		payload = make([]byte, m)
+	}
+	n, err = b64.Decode(payload, pseg)
+	if err != nil {
+		return nil, newError(ErrMalformed, errBase64)
+	}
+	return decodeClaims(string(payload[:n]), maxScopes)
+}
+
+// verify finds the key for h and checks the signature.
+func (kr *keyring) verify(h jwsHeader, input string, sig []byte) error {
+	if h.kid != nil {
+		k, ok := kr.byKID[string(h.kid)]
+		if !ok {
+			return newError(ErrUnknownKey, nil)
+		}
+		if k.alg != h.alg {
+			return newError(ErrAlgorithm, nil)
+		}
+		if !k.verifySignature(input, sig) {
+			return newError(ErrSignature, nil)
+		}
+		return nil
+	}
+	// No kid: any key without a kid and with the token's algorithm, current
+	// key first (Python AuthX's previous-key rotation, with any number of keys).
+	tried := false
+	for _, k := range kr.noKID {
+		if k.alg != h.alg {
+			continue
+		}
+		tried = true
+		if k.verifySignature(input, sig) {
+			return nil
+		}
+	}
+	if !tried {
+		if len(kr.noKID) == 0 {
+			return newError(ErrUnknownKey, errors.New("token has no kid and every key has one"))
+		}
+		return newError(ErrAlgorithm, nil)
+	}
+	return newError(ErrSignature, nil)
+}
+
+// sign encodes header and claims and signs them with k.
+func (k *keySpec) encode(c *Claims, data map[string]json.RawMessage, extra map[string]json.RawMessage) (string, error) {
+	hdr := make([]byte, 0, 64)
+	hdr = append(hdr, `{"alg":`...)
+	hdr = appendString(hdr, k.alg)
+	if k.kid != "" {
+		hdr = append(hdr, `,"kid":`...)
+		hdr = appendString(hdr, k.kid)
+	}
+	hdr = append(hdr, `,"typ":"JWT"`...)
+	for _, name := range sortedKeys(extra) {
+		hdr = append(hdr, ',')
+		hdr = appendString(hdr, name)
+		hdr = append(hdr, ':')
+		hdr = append(hdr, extra[name]...)
+	}
+	hdr = append(hdr, '}')
+	payload := appendClaims(make([]byte, 0, 256), c, data)
+
+	out := make([]byte, 0, b64enc.EncodedLen(len(hdr))+b64enc.EncodedLen(len(payload))+2+b64enc.EncodedLen(512))
+	out = b64enc.AppendEncode(out, hdr)
+	out = append(out, '.')
+	out = b64enc.AppendEncode(out, payload)
+	sig, err := k.signature(out)
+	if err != nil {
+		return "", err
+	}
+	out = append(out, '.')
+	out = b64enc.AppendEncode(out, sig)
+	return string(out), nil
+}

@@ -1,0 +1,245 @@
+package authx
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/authx-go/authx/internal/jsonscan"
+)
+
+// Location is a place in a request where a guard looks for a token. The
+// order given to [WithTokenLocations] is the lookup order.
+type Location uint8
+
+// The token locations.
+const (
+	// InHeader: the Authorization header (see [WithHeader]) as
+	// "Bearer <token>", scheme matched case-insensitively. Two such headers
+	// are refused with 400; a header with another scheme (Basic) is not a
+	// token and lookup moves on.
+	InHeader Location = iota + 1
+	// InCookie: the access (or refresh) token cookie (see
+	// [WithCookieNames]). On unsafe methods the CSRF header must match the
+	// token's csrf claim.
+	InCookie
+	// InQuery: the "token" query parameter (see [WithQueryParam]). Tokens in
+	// URLs end up in logs; prefer headers or cookies.
+	InQuery
+	// InJSON: the "access_token" (or "refresh_token") member of a JSON
+	// object body (see [WithJSONKeys]); Content-Type application/json or
+	// any +json type, parameters allowed. The body is read up to
+	// [WithMaxBodySize] and restored for the handler.
+	InJSON
+)
+
+// String returns the location's name: "header", "cookie", "query" or "json".
+func (l Location) String() string {
+	switch l {
+	case InHeader:
+		return "header"
+	case InCookie:
+		return "cookie"
+	case InQuery:
+		return "query"
+	case InJSON:
+		return "json"
+	}
+	return "Location(?)"
+}
+
+var (
+	errTwoHeaders    = errors.New("more than one token header")
+	errTwoParams     = errors.New("token query parameter given more than once")
+	errBodyTooLarge  = errors.New("JSON body larger than the configured bound")
+	errBodyJSON      = errors.New("JSON body is not valid JSON")
+	errBodyTokenType = errors.New("JSON body token member is not a string")
+	errTwoMembers    = errors.New("JSON body token member given more than once")
+	errEmptyBearer   = errors.New("empty bearer token")
+)
+
+// locate finds the token in r following the configured order. The first
+// location that holds a token wins.
+func (e *engine) locate(r *http.Request, refresh bool) (string, Location, error) {
+	for _, loc := range e.cfg.locations {
+		var tok string
+		var err error
+		switch loc {
+		case InHeader:
+			tok, err = e.fromHeader(r)
+		case InCookie:
+			name := e.cfg.cookieAcc
+			if refresh {
+				name = e.cfg.cookieRef
+			}
+			if c, cerr := r.Cookie(name); cerr == nil {
+				tok = c.Value
+			}
+		case InQuery:
+			tok, err = e.fromQuery(r)
+		case InJSON:
+			key := e.cfg.jsonAccess
+			if refresh {
+				key = e.cfg.jsonRefresh
+			}
+			tok, err = e.fromJSON(r, key)
+		}
+		if err != nil {
+			return "", loc, err
+		}
+		if tok == "" {
+			continue
+		}
+		if len(tok) > e.cfg.maxToken {
+			return "", loc, newError(ErrTokenTooLarge, nil)
+		}
+		return tok, loc, nil
+	}
+	return "", 0, newError(ErrNoToken, nil)
+}
+
+func (e *engine) fromHeader(r *http.Request) (string, error) {
+	vals := r.Header[e.cfg.header]
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", newError(ErrInvalidRequest, errTwoHeaders)
+	}
+	v := vals[0]
+	if len(v) > e.cfg.maxToken+len(e.cfg.scheme)+64 {
+		return "", newError(ErrTokenTooLarge, nil)
+	}
+	scheme := e.cfg.scheme
+	if scheme == "" {
+		return strings.TrimSpace(v), nil
+	}
+	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+		return "", nil // another scheme: not ours
+	}
+	rest := v[len(scheme):]
+	if rest == "" || strings.TrimSpace(rest) == "" {
+		return "", newError(ErrMalformed, errEmptyBearer)
+	}
+	if rest[0] != ' ' {
+		return "", nil // "Bearerish …": another scheme
+	}
+	return strings.Trim(rest, " "), nil
+}
+
+func (e *engine) fromQuery(r *http.Request) (string, error) {
+	if r.URL == nil || r.URL.RawQuery == "" {
+		return "", nil
+	}
+	// Parse errors (a stray semicolon) do not hide well-formed parameters.
+	vals, _ := url.ParseQuery(r.URL.RawQuery)
+	v := vals[e.cfg.queryParam]
+	switch len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	}
+	return "", newError(ErrInvalidRequest, errTwoParams)
+}
+
+// isJSON reports whether a Content-Type names JSON: application/json or any
+// application/*+json, with parameters (charset) allowed.
+func isJSON(ct string) bool {
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// restoredBody replays the bytes read for the token lookup and closes the
+// original body.
+type restoredBody struct {
+	io.Reader
+	orig io.Closer
+}
+
+func (b restoredBody) Close() error { return b.orig.Close() }
+
+func (e *engine) fromJSON(r *http.Request, key string) (string, error) {
+	if r.Body == nil || r.Body == http.NoBody || !isJSON(r.Header.Get("Content-Type")) {
+		return "", nil
+	}
+	if r.ContentLength > e.cfg.maxBody {
+		return "", newError(ErrInvalidRequest, errBodyTooLarge)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, e.cfg.maxBody+1))
+	orig := r.Body
+	r.Body = restoredBody{bytes.NewReader(body), orig}
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	if err != nil {
+		return "", newError(ErrInvalidRequest, err)
+	}
+	if int64(len(body)) > e.cfg.maxBody {
+		return "", newError(ErrInvalidRequest, errBodyTooLarge)
+	}
+	return tokenFromJSON(body, key)
+}
+
+// tokenFromJSON reads member key of the JSON object in body. A body that is
+// valid JSON but not an object, or an object without key, holds no token.
+func tokenFromJSON(body []byte, key string) (string, error) {
+	sc := jsonscan.New(body)
+	if sc.Peek() != jsonscan.Object {
+		if _, err := sc.Skip(); err != nil || sc.End() != nil {
+			if len(bytes.TrimSpace(body)) == 0 {
+				return "", nil
+			}
+			return "", newError(ErrInvalidRequest, errBodyJSON)
+		}
+		return "", nil
+	}
+	if err := sc.Begin(); err != nil {
+		return "", newError(ErrInvalidRequest, errBodyJSON)
+	}
+	var tok string
+	found := false
+	for {
+		k, done, err := sc.Next()
+		if err != nil {
+			return "", newError(ErrInvalidRequest, errBodyJSON)
+		}
+		if done {
+			break
+		}
+		if string(k) != key {
+			if _, err := sc.Skip(); err != nil {
+				return "", newError(ErrInvalidRequest, errBodyJSON)
+			}
+			continue
+		}
+		if found {
+			return "", newError(ErrInvalidRequest, errTwoMembers)
+		}
+		found = true
+		if sc.Peek() != jsonscan.String {
+			if sc.Null() {
+				continue
+			}
+			return "", newError(ErrInvalidRequest, errBodyTokenType)
+		}
+		v, err := sc.String()
+		if err != nil {
+			return "", newError(ErrInvalidRequest, errBodyJSON)
+		}
+		tok = string(v)
+	}
+	if sc.End() != nil {
+		return "", newError(ErrInvalidRequest, errBodyJSON)
+	}
+	return tok, nil
+}

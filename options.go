@@ -1,0 +1,448 @@
+package authx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Option configures [New]. Options are values; a list of options is itself
+// an option ([WithOptions]). Every option is validated by New, which returns
+// an error wrapping [ErrConfig] naming the first mistake.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// config is everything New resolves from the options.
+type config struct {
+	errs []error
+
+	signing     *keySpec
+	signingKID  string
+	verifyKeys  []*keySpec
+	issuer      string
+	audience    []string
+	leeway      time.Duration
+	now         func() time.Time
+	accessTTL   time.Duration
+	refreshTTL  time.Duration
+	locations   []Location
+	header      string
+	scheme      string
+	queryParam  string
+	jsonAccess  string
+	jsonRefresh string
+	cookieAcc   string
+	cookieRef   string
+	csrfHeader  string
+	csrfMethods []string
+	getter      any
+	blocklist   Blocklist
+	onError     func(http.ResponseWriter, *http.Request, error)
+	logger      *slog.Logger
+	realm       string
+	maxToken    int
+	maxBody     int64
+	maxScopes   int
+}
+
+func defaultConfig() config {
+	return config{
+		now:         time.Now,
+		accessTTL:   15 * time.Minute,
+		refreshTTL:  20 * 24 * time.Hour,
+		locations:   []Location{InHeader},
+		header:      "Authorization",
+		scheme:      "Bearer",
+		queryParam:  "token",
+		jsonAccess:  "access_token",
+		jsonRefresh: "refresh_token",
+		cookieAcc:   "access_token_cookie",
+		cookieRef:   "refresh_token_cookie",
+		csrfHeader:  "X-CSRF-TOKEN",
+		csrfMethods: []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		logger:      slog.New(slog.DiscardHandler),
+		realm:       "api",
+		maxToken:    8 << 10,
+		maxBody:     1 << 20,
+		maxScopes:   256,
+	}
+}
+
+func (c *config) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(format, args...))
+}
+
+// WithOptions bundles several options into one.
+func WithOptions(opts ...Option) Option {
+	return optionFunc(func(c *config) {
+		for _, o := range opts {
+			if o == nil {
+				c.errorf("nil Option")
+				continue
+			}
+			o.apply(c)
+		}
+	})
+}
+
+// WithSecret signs and verifies tokens with HS256 and the given secret, as
+// Python AuthX does with JWT_SECRET_KEY. The secret must be at least 32 bytes
+// of random data (RFC 7518 §3.2); a shorter one is refused. For HS384 or
+// HS512 use [WithSigningKey]. There is no default: New needs a key.
+func WithSecret(secret []byte) Option {
+	return WithSigningKey("HS256", secret)
+}
+
+// WithSigningKey signs (and verifies) tokens with alg and key:
+//   - HS256, HS384, HS512: a []byte secret of at least 32, 48, 64 bytes;
+//   - RS256/384/512, PS256/384/512: *rsa.PrivateKey (≥ 2048 bits);
+//   - ES256, ES384, ES512: *ecdsa.PrivateKey on P-256, P-384, P-521;
+//   - EdDSA: ed25519.PrivateKey.
+//
+// Asymmetric keys may also be given as PEM bytes. The algorithm is pinned:
+// a token whose alg header differs is rejected. Tokens carry the kid set by
+// [WithKeyID], if any.
+func WithSigningKey(alg string, key any) Option {
+	return optionFunc(func(c *config) {
+		if c.signing != nil {
+			c.errorf("more than one signing key (WithSecret/WithSigningKey); add old keys with WithVerificationKey")
+			return
+		}
+		k, err := newKeySpec("", alg, key, true)
+		if err != nil {
+			c.errorf("signing key: %v", err)
+			return
+		}
+		c.signing = k
+	})
+}
+
+// WithKeyID sets the kid header written into every token signed with the
+// signing key, and makes verification select that key by kid. Default: no
+// kid, as Python AuthX.
+func WithKeyID(kid string) Option {
+	return optionFunc(func(c *config) {
+		if kid == "" {
+			c.errorf("empty key id")
+			return
+		}
+		c.signingKID = kid
+	})
+}
+
+// WithVerificationKey adds a key that verifies tokens but never signs them:
+// a previous key during rotation, or another service's public key. Add as
+// many as needed. A token whose header names kid is verified by the key with
+// that kid only; a token without kid is tried against every key configured
+// without a kid (the signing key first) whose algorithm matches. kid may be
+// "" for keys of tokens minted without one (such as Python AuthX's). key is
+// as for [WithSigningKey], or the public half (*rsa.PublicKey,
+// *ecdsa.PublicKey, ed25519.PublicKey, or PEM, certificates included).
+func WithVerificationKey(kid, alg string, key any) Option {
+	return optionFunc(func(c *config) {
+		k, err := newKeySpec(kid, alg, key, false)
+		if err != nil {
+			c.errorf("verification key %q: %v", kid, err)
+			return
+		}
+		c.verifyKeys = append(c.verifyKeys, k)
+	})
+}
+
+// WithIssuer writes iss into every token and requires it on every token
+// verified. Default: none written, none required.
+func WithIssuer(iss string) Option {
+	return optionFunc(func(c *config) {
+		if iss == "" {
+			c.errorf("empty issuer")
+			return
+		}
+		c.issuer = iss
+	})
+}
+
+// WithAudience writes aud into every token (unless [ForAudience] overrides
+// it) and requires every verified token to name at least one of these
+// audiences. Default: none written, and tokens that carry an aud claim are
+// rejected (RFC 7519 §4.1.3) — unlike Python AuthX, one option sets both
+// sides, so tokens we mint always verify here.
+func WithAudience(aud ...string) Option {
+	return optionFunc(func(c *config) {
+		if len(aud) == 0 {
+			c.errorf("WithAudience needs at least one audience")
+			return
+		}
+		for _, a := range aud {
+			if a == "" {
+				c.errorf("empty audience")
+				return
+			}
+		}
+		c.audience = append([]string(nil), aud...)
+	})
+}
+
+// WithLeeway tolerates clock skew between the issuer and this server when
+// checking exp, nbf and iat. Default 0, as Python AuthX; must not be
+// negative. Keep it to seconds: it extends every token's life.
+func WithLeeway(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d < 0 {
+			c.errorf("negative leeway %v", d)
+			return
+		}
+		c.leeway = d
+	})
+}
+
+// WithClock sets the time source for issuing and verifying. Default
+// time.Now. Tests pass a controllable clock (see authtest.Clock).
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) {
+		if now == nil {
+			c.errorf("nil clock")
+			return
+		}
+		c.now = now
+	})
+}
+
+// WithAccessTTL sets the lifetime of access tokens. Default 15 minutes.
+func WithAccessTTL(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errorf("access TTL must be positive, got %v", d)
+			return
+		}
+		c.accessTTL = d
+	})
+}
+
+// WithRefreshTTL sets the lifetime of refresh tokens. Default 20 days.
+func WithRefreshTTL(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errorf("refresh TTL must be positive, got %v", d)
+			return
+		}
+		c.refreshTTL = d
+	})
+}
+
+// WithTokenLocations sets where guards look for a token, in lookup order:
+// the first location that holds a token wins, even if that token then fails
+// verification (as Python AuthX). Default: [InHeader] only. Listing
+// [InCookie] also puts a csrf claim into every token, for the double-submit
+// check on cookie-borne tokens.
+func WithTokenLocations(locs ...Location) Option {
+	return optionFunc(func(c *config) {
+		if len(locs) == 0 {
+			c.errorf("WithTokenLocations needs at least one location")
+			return
+		}
+		seen := map[Location]bool{}
+		for _, l := range locs {
+			if l < InHeader || l > InJSON {
+				c.errorf("unknown token location %d", l)
+				return
+			}
+			if seen[l] {
+				c.errorf("token location %v listed twice", l)
+				return
+			}
+			seen[l] = true
+		}
+		c.locations = append([]Location(nil), locs...)
+	})
+}
+
+// WithHeader sets the header carrying the token and its authentication
+// scheme. Default "Authorization" and "Bearer". The scheme is matched
+// case-insensitively (RFC 9110 §11.1); a header with another scheme (Basic)
+// is not a token and lookup moves on. An empty scheme takes the whole header
+// value as the token.
+func WithHeader(name, scheme string) Option {
+	return optionFunc(func(c *config) {
+		if !validToken(name) {
+			c.errorf("invalid header name %q", name)
+			return
+		}
+		if scheme != "" && !validToken(scheme) {
+			c.errorf("invalid authentication scheme %q", scheme)
+			return
+		}
+		c.header = http.CanonicalHeaderKey(name)
+		c.scheme = scheme
+	})
+}
+
+// WithQueryParam sets the query parameter read by [InQuery]. Default "token".
+func WithQueryParam(name string) Option {
+	return optionFunc(func(c *config) {
+		if name == "" {
+			c.errorf("empty query parameter name")
+			return
+		}
+		c.queryParam = name
+	})
+}
+
+// WithJSONKeys sets the JSON body members read by [InJSON] for access and
+// refresh tokens. Default "access_token" and "refresh_token".
+func WithJSONKeys(access, refresh string) Option {
+	return optionFunc(func(c *config) {
+		if access == "" || refresh == "" || access == refresh {
+			c.errorf("JSON keys must be non-empty and distinct, got %q and %q", access, refresh)
+			return
+		}
+		c.jsonAccess, c.jsonRefresh = access, refresh
+	})
+}
+
+// WithCookieNames sets the cookies read by [InCookie] for access and refresh
+// tokens. Default "access_token_cookie" and "refresh_token_cookie", as
+// Python AuthX.
+func WithCookieNames(access, refresh string) Option {
+	return optionFunc(func(c *config) {
+		if !validToken(access) || !validToken(refresh) || access == refresh {
+			c.errorf("cookie names must be valid and distinct, got %q and %q", access, refresh)
+			return
+		}
+		c.cookieAcc, c.cookieRef = access, refresh
+	})
+}
+
+// WithSubjectGetter resolves a verified token to the application's user
+// type, at most once per request and only when asked ([SubjectFrom],
+// [Auth.Subject], [Auth.KnownSubject]). U must be the T of New[T]; New
+// refuses a getter of another type. Return an error wrapping
+// [ErrSubjectNotFound] for an unknown subject (401); any other error is
+// taken as the store being down (503). Default: none; for Auth[string] the
+// subject is then the token's sub.
+func WithSubjectGetter[U any](get func(ctx context.Context, c *Claims) (U, error)) Option {
+	return optionFunc(func(c *config) {
+		if get == nil {
+			c.errorf("nil subject getter")
+			return
+		}
+		c.getter = get
+	})
+}
+
+// WithBlocklist sets the store of revoked token ids, consulted on every
+// guarded request. Default: a [MemoryBlocklist] on the configured clock.
+func WithBlocklist(b Blocklist) Option {
+	return optionFunc(func(c *config) {
+		if b == nil {
+			c.errorf("nil blocklist")
+			return
+		}
+		c.blocklist = b
+	})
+}
+
+// WithErrorHandler replaces the response written when a guard denies a
+// request. err is always an *[Error] (match it with errors.Is). The default
+// is [WriteError] with the realm; a custom handler must not echo
+// err.Error() to the client (it holds internal detail).
+func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error)) Option {
+	return optionFunc(func(c *config) {
+		if h == nil {
+			c.errorf("nil error handler")
+			return
+		}
+		c.onError = h
+	})
+}
+
+// WithLogger sets the logger for denials (Debug), store failures (Warn) and
+// misconfiguration (Error). Tokens and keys are never logged. Default: a
+// logger that discards.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.errorf("nil logger")
+			return
+		}
+		c.logger = l
+	})
+}
+
+// WithRealm sets the realm of WWW-Authenticate challenges. Default "api".
+func WithRealm(realm string) Option {
+	return optionFunc(func(c *config) {
+		if strings.ContainsAny(realm, "\"\\\r\n") {
+			c.errorf("realm %q has a quote, backslash or line break", realm)
+			return
+		}
+		c.realm = realm
+	})
+}
+
+// WithMaxTokenSize bounds the size of a token in bytes; a larger one is
+// rejected with 400 before any decoding. Default 8 KiB; between 256 bytes
+// and 1 MiB.
+func WithMaxTokenSize(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 256 || n > 1<<20 {
+			c.errorf("max token size %d out of range [256, 1MiB]", n)
+			return
+		}
+		c.maxToken = n
+	})
+}
+
+// WithMaxBodySize bounds the JSON body read by [InJSON]; a larger body is
+// rejected with 400. Default 1 MiB. The body is restored for the handler.
+func WithMaxBodySize(n int64) Option {
+	return optionFunc(func(c *config) {
+		if n < 1024 {
+			c.errorf("max body size %d below 1 KiB", n)
+			return
+		}
+		c.maxBody = n
+	})
+}
+
+// WithMaxScopes bounds the number of scopes a token may carry, when issuing
+// and when verifying (a token with more is malformed). Default 256.
+func WithMaxScopes(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 1 || n > 4096 {
+			c.errorf("max scopes %d out of range [1, 4096]", n)
+			return
+		}
+		c.maxScopes = n
+	})
+}
+
+// validToken reports whether s is an RFC 9110 token (header names, schemes,
+// cookie names).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *config) err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(c.errs...))
+}

@@ -1,0 +1,307 @@
+package authx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/authx-go/authx/internal/scope"
+)
+
+// Policy decides whether verified claims may pass. Check returns nil to
+// allow; any error denies. Return (or wrap) an authx sentinel to choose the
+// status: [ErrForbidden] for 403, [ErrSubjectNotFound] for 401,
+// [ErrUnavailable] for 503. An error authx does not know denies with 403
+// (fail closed) and its text goes to the logger, never to the client.
+//
+// Policies compose: [All], [Any]; the built-ins are [Access], [Refresh],
+// [Fresh] and [Scopes]; [PolicyFunc] adapts a function. Every built-in has a
+// String method, so a guard prints as it was written:
+//
+//	All(Access, Scopes("admin:*"))
+type Policy interface {
+	Check(ctx context.Context, c *Claims) error
+}
+
+// PolicyFunc adapts a function to a [Policy]. The context is the request's,
+// so [SubjectFrom] works inside it.
+type PolicyFunc func(ctx context.Context, c *Claims) error
+
+// Check calls f. A nil PolicyFunc denies.
+func (f PolicyFunc) Check(ctx context.Context, c *Claims) error {
+	if f == nil {
+		return newError(ErrMisconfigured, errors.New("nil PolicyFunc"))
+	}
+	return f(ctx, c)
+}
+
+// String returns "PolicyFunc".
+func (f PolicyFunc) String() string { return "PolicyFunc" }
+
+// TokenType is the type claim of a token, and the policy that requires it:
+// [Access] or [Refresh].
+type TokenType string
+
+// The two token types. As policies, Access admits only access tokens and
+// Refresh only refresh tokens, whatever location the token came from. A guard
+// requires Access unless its policies mention Refresh.
+const (
+	Access  TokenType = "access"
+	Refresh TokenType = "refresh"
+)
+
+// Check allows claims of type t.
+func (t TokenType) Check(_ context.Context, c *Claims) error {
+	if c != nil && c.Type == t {
+		return nil
+	}
+	switch t {
+	case Access:
+		return newError(ErrAccessRequired, nil)
+	case Refresh:
+		return newError(ErrRefreshRequired, nil)
+	}
+	return newError(ErrMisconfigured, fmt.Errorf("unknown token type %q", string(t)))
+}
+
+// String returns "Access" or "Refresh", as the policy is written in Go.
+func (t TokenType) String() string {
+	switch t {
+	case Access:
+		return "Access"
+	case Refresh:
+		return "Refresh"
+	}
+	return "TokenType(" + strconv.Quote(string(t)) + ")"
+}
+
+// Freshness is the type of the [Fresh] policy.
+type Freshness bool
+
+// Fresh admits only fresh access tokens: those minted by a login (see
+// [FreshLogin]), not by a refresh. Use it to guard sensitive operations such
+// as a password change.
+const Fresh Freshness = true
+
+// Check allows fresh tokens (or anything, for Freshness(false)).
+func (f Freshness) Check(_ context.Context, c *Claims) error {
+	if bool(f) && (c == nil || !c.Fresh) {
+		return newError(ErrNotFresh, nil)
+	}
+	return nil
+}
+
+// String returns "Fresh".
+func (f Freshness) String() string {
+	if f {
+		return "Fresh"
+	}
+	return "Freshness(false)"
+}
+
+// ScopesPolicy is the policy built by [Scopes].
+type ScopesPolicy struct {
+	patterns []string
+	err      error
+}
+
+// Scopes requires every pattern to be covered by a scope granted to the
+// token. A granted scope covers a pattern when they are equal, or when the
+// granted scope is "ns:*" and the pattern is "ns" or starts with "ns:"
+// ("admin:*" covers "admin", "admin:users", "admin:users:edit"; not
+// "administrator"). There is no other wildcard. For "either of", use
+// Any(Scopes("a"), Scopes("b")).
+//
+// Patterns are validated here, once: an empty pattern, one with a space,
+// quote, backslash or control character, or a misplaced "*" makes a policy
+// that denies every request with 500 and makes [Auth.Require] report the
+// mistake through [Guard.Err].
+func Scopes(patterns ...string) ScopesPolicy {
+	p := ScopesPolicy{patterns: append([]string(nil), patterns...)}
+	for _, pat := range patterns {
+		if err := scope.Validate(pat); err != nil {
+			p.err = fmt.Errorf("Scopes(%q): %w", pat, err)
+			break
+		}
+	}
+	return p
+}
+
+// Check allows claims whose scopes cover every pattern.
+func (p ScopesPolicy) Check(_ context.Context, c *Claims) error {
+	if p.err != nil {
+		return newError(ErrMisconfigured, p.err)
+	}
+	var granted []string
+	if c != nil {
+		granted = c.Scopes
+	}
+	for _, req := range p.patterns {
+		if !scope.Covered(req, granted) {
+			e := newError(ErrInsufficientScope, nil)
+			e.Scope = strings.Join(p.patterns, " ")
+			return e
+		}
+	}
+	return nil
+}
+
+// String returns the policy as written, e.g. Scopes("admin:*").
+func (p ScopesPolicy) String() string {
+	return "Scopes(" + quoteJoin(p.patterns) + ")"
+}
+
+// AllPolicy is the policy built by [All].
+type AllPolicy []Policy
+
+// All allows when every policy allows; it returns the first denial. All()
+// allows.
+func All(policies ...Policy) AllPolicy { return append(AllPolicy(nil), policies...) }
+
+// Check runs the policies in order and stops at the first denial.
+func (p AllPolicy) Check(ctx context.Context, c *Claims) error {
+	for _, q := range p {
+		if q == nil {
+			return newError(ErrMisconfigured, errors.New("nil policy in All"))
+		}
+		if err := q.Check(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// String returns the policy as written, e.g. All(Access, Fresh).
+func (p AllPolicy) String() string { return "All(" + policyList(p) + ")" }
+
+// AnyPolicy is the policy built by [Any].
+type AnyPolicy []Policy
+
+// Any allows when at least one policy allows. Any() denies. When all deny,
+// a failure to answer (5xx) wins over a denial, so a store outage is
+// reported as such; insufficient scopes are merged into one challenge;
+// otherwise the first denial is returned.
+func Any(policies ...Policy) AnyPolicy { return append(AnyPolicy(nil), policies...) }
+
+// Check runs the policies in order and stops at the first that allows.
+func (p AnyPolicy) Check(ctx context.Context, c *Claims) error {
+	if len(p) == 0 {
+		return newError(ErrForbidden, errors.New("Any() with no policy"))
+	}
+	var first, outage *Error
+	var scopes []string
+	allScope := true
+	for _, q := range p {
+		if q == nil {
+			return newError(ErrMisconfigured, errors.New("nil policy in Any"))
+		}
+		err := q.Check(ctx, c)
+		if err == nil {
+			return nil
+		}
+		e := asError(err)
+		if first == nil {
+			first = e
+		}
+		if e.Status >= 500 && outage == nil {
+			outage = e
+		}
+		if errors.Is(e, ErrInsufficientScope) {
+			scopes = append(scopes, e.Scope)
+		} else {
+			allScope = false
+		}
+	}
+	switch {
+	case outage != nil:
+		return outage
+	case allScope:
+		e := newError(ErrInsufficientScope, nil)
+		e.Scope = strings.Join(scopes, " ")
+		return e
+	}
+	return first
+}
+
+// String returns the policy as written, e.g. Any(Scopes("a"), Scopes("b")).
+func (p AnyPolicy) String() string { return "Any(" + policyList(p) + ")" }
+
+func policyList(ps []Policy) string {
+	parts := make([]string, len(ps))
+	for i, q := range ps {
+		parts[i] = policyString(q)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func policyString(p Policy) string {
+	if s, ok := p.(fmt.Stringer); ok {
+		return s.String()
+	}
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("%T", p)
+}
+
+func quoteJoin(ss []string) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = strconv.Quote(s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// validatePolicy walks p and returns the first construction mistake.
+func validatePolicy(p Policy) error {
+	switch q := p.(type) {
+	case nil:
+		return errors.New("nil policy")
+	case ScopesPolicy:
+		return q.err
+	case PolicyFunc:
+		if q == nil {
+			return errors.New("nil PolicyFunc")
+		}
+	case TokenType:
+		if q != Access && q != Refresh {
+			return fmt.Errorf("unknown token type %q", string(q))
+		}
+	case AllPolicy:
+		for _, r := range q {
+			if err := validatePolicy(r); err != nil {
+				return err
+			}
+		}
+	case AnyPolicy:
+		for _, r := range q {
+			if err := validatePolicy(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mentions reports whether t appears anywhere in p.
+func mentions(p Policy, t TokenType) bool {
+	switch q := p.(type) {
+	case TokenType:
+		return q == t
+	case AllPolicy:
+		for _, r := range q {
+			if mentions(r, t) {
+				return true
+			}
+		}
+	case AnyPolicy:
+		for _, r := range q {
+			if mentions(r, t) {
+				return true
+			}
+		}
+	}
+	return false
+}

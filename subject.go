@@ -1,0 +1,175 @@
+package authx
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// stateKey is the context key of the per-request authentication state.
+type stateKey struct{}
+
+// requestState is the context a guard hands to policies and handlers: the
+// parent context plus the verified claims and the lazily resolved subject.
+// Being a context itself saves the allocation of a separate value context.
+type requestState[T any] struct {
+	context.Context
+	claims *Claims
+	get    func(context.Context, *Claims) (T, error)
+
+	mu   sync.Mutex
+	done bool
+	subj T
+	err  error
+}
+
+// Value returns the state itself for stateKey and defers to the parent
+// otherwise.
+func (s *requestState[T]) Value(key any) any {
+	if key == (stateKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+func (s *requestState[T]) claimsOf() *Claims { return s.claims }
+
+// subject resolves the subject once. The getter runs with the parent
+// context, so a getter that asks for the subject again cannot deadlock.
+func (s *requestState[T]) subject() (T, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.subj, s.err = resolveSubject(s.Context, s.claims, s.get)
+		s.done = true
+	}
+	return s.subj, s.err
+}
+
+type claimsCarrier interface{ claimsOf() *Claims }
+
+type subjectSource[T any] interface{ subject() (T, error) }
+
+var errNoGetter = errors.New("no subject getter configured (WithSubjectGetter)")
+
+func resolveSubject[T any](ctx context.Context, c *Claims, get func(context.Context, *Claims) (T, error)) (T, error) {
+	var zero T
+	if get == nil {
+		if s, ok := any(c.Subject).(T); ok {
+			return s, nil
+		}
+		return zero, newError(ErrMisconfigured, errNoGetter)
+	}
+	v, err := get(ctx, c)
+	if err != nil {
+		return zero, subjectError(err)
+	}
+	return v, nil
+}
+
+// subjectError classifies a getter error: "not found" denies with 401, an
+// authx error keeps its status, and anything else is a store that could not
+// answer (503).
+func subjectError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.sentinel) {
+			return newError(row.sentinel, err)
+		}
+	}
+	return newError(ErrUnavailable, err)
+}
+
+// ClaimsFrom returns the verified claims that a [Guard] (or [Auth.NewContext],
+// or [NewContext]) put into ctx.
+func ClaimsFrom(ctx context.Context) (*Claims, bool) {
+	if ctx == nil {
+		return nil, false
+	}
+	s, ok := ctx.Value(stateKey{}).(claimsCarrier)
+	if !ok {
+		return nil, false
+	}
+	return s.claimsOf(), true
+}
+
+// SubjectFrom returns the caller as the application's type T, resolving it
+// with the subject getter on first use in the request (later calls return
+// the same value). It reports false when ctx carries no authenticated
+// caller, when T is not the Auth's type, or when the getter failed; use
+// [Auth.Subject] to see the error.
+func SubjectFrom[T any](ctx context.Context) (T, bool) {
+	var zero T
+	if ctx == nil {
+		return zero, false
+	}
+	s, ok := ctx.Value(stateKey{}).(subjectSource[T])
+	if !ok {
+		return zero, false
+	}
+	v, err := s.subject()
+	if err != nil {
+		return zero, false
+	}
+	return v, true
+}
+
+// NewContext returns a context carrying c and an already-resolved subject,
+// as a guard's would: [ClaimsFrom] and [SubjectFrom] read them. It is for
+// tests (see authtest.Context) and for flows that authenticate outside a
+// [Guard] and call code that expects a guarded context.
+func NewContext[T any](ctx context.Context, c *Claims, subject T) context.Context {
+	return &requestState[T]{Context: ctx, claims: c, done: true, subj: subject}
+}
+
+// NewContext returns a context carrying c whose subject is resolved lazily
+// with a's getter, as in a guarded request. Use it after [Auth.Verify] in
+// flows without a Guard (a gRPC interceptor, a message consumer).
+func (a *Auth[T]) NewContext(ctx context.Context, c *Claims) context.Context {
+	var get func(context.Context, *Claims) (T, error)
+	if a != nil {
+		get = a.get
+	}
+	return &requestState[T]{Context: ctx, claims: c, get: get}
+}
+
+// Subject returns the authenticated caller of ctx, resolving it with the
+// subject getter on first use. The error says why there is none: no
+// authenticated caller (401, [ErrNoToken]), unknown subject (401,
+// [ErrSubjectNotFound]) or a store that could not answer (503,
+// [ErrUnavailable]); write it with [Auth.WriteError].
+func (a *Auth[T]) Subject(ctx context.Context) (T, error) {
+	var zero T
+	if a == nil {
+		return zero, newError(ErrNotConfigured, nil)
+	}
+	if ctx == nil {
+		return zero, newError(ErrNoToken, nil)
+	}
+	switch s := ctx.Value(stateKey{}).(type) {
+	case subjectSource[T]:
+		return s.subject()
+	case claimsCarrier:
+		return zero, newError(ErrMisconfigured, errors.New("context carries a subject of another type"))
+	}
+	return zero, newError(ErrNoToken, errors.New("context carries no authenticated caller"))
+}
+
+// KnownSubject returns a [Policy] that resolves the subject and denies when
+// it cannot: 401 when the getter reports [ErrSubjectNotFound], 503 when it
+// fails otherwise. Add it to a guard so handlers may rely on [SubjectFrom]:
+//
+//	a.Require(authx.Scopes("admin:*"), a.KnownSubject())
+func (a *Auth[T]) KnownSubject() Policy { return knownSubject[T]{a} }
+
+type knownSubject[T any] struct{ a *Auth[T] }
+
+func (k knownSubject[T]) Check(ctx context.Context, _ *Claims) error {
+	_, err := k.a.Subject(ctx)
+	return err
+}
+
+func (k knownSubject[T]) String() string { return "KnownSubject" }

@@ -1,0 +1,434 @@
+package authx
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/authx-go/authx/internal/scope"
+)
+
+// TokenOption customises one token at issue time: [FreshLogin], [Grant],
+// [Claim], [Data], [ExpiresIn], [ExpiresAt], [RefreshExpiresIn],
+// [ForAudience], [ExtraHeader], [Session], [ValidFrom], [TokenID].
+type TokenOption interface {
+	applyToken(*tokenSettings)
+}
+
+type tokenOptionFunc func(*tokenSettings)
+
+func (f tokenOptionFunc) applyToken(s *tokenSettings) { f(s) }
+
+type tokenSettings struct {
+	errs       []error
+	fresh      bool
+	scopes     []string
+	scopesSet  bool
+	data       map[string]json.RawMessage
+	ttl        time.Duration
+	exp        time.Time
+	refreshTTL time.Duration
+	audience   []string
+	headers    map[string]json.RawMessage
+	sid        string
+	fam        string
+	jti        string
+	nbf        time.Time
+}
+
+func (s *tokenSettings) errorf(format string, args ...any) {
+	s.errs = append(s.errs, fmt.Errorf("%w: "+format, append([]any{ErrTokenOption}, args...)...))
+}
+
+// FreshLogin marks an access token as fresh: issued right after the user
+// proved who they are (password, passkey), not by a refresh. [Fresh]
+// guards admit only such tokens. Refresh tokens are never fresh.
+func FreshLogin() TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) { s.fresh = true })
+}
+
+// Grant sets the scopes claim: the permissions [Scopes] policies check.
+// Each scope is a non-empty RFC 6749 scope-token; "ns:*" grants the whole
+// namespace "ns". Grant() with no scope writes an empty list. Repeated Grant
+// options add up.
+func Grant(scopes ...string) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		for _, sc := range scopes {
+			if err := scope.Validate(sc); err != nil {
+				s.errorf("scope %q: %v", sc, err)
+				return
+			}
+		}
+		s.scopesSet = true
+		s.scopes = append(s.scopes, scopes...)
+	})
+}
+
+// Claim adds one custom claim, flattened at the top level of the token as
+// Python AuthX's data= does, and read back with [Claims.Get]. value is
+// encoded with encoding/json. Registered and authx names (sub, exp, type,
+// scopes, …, in any letter case) are refused with [ErrTokenOption].
+func Claim(name string, value any) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if err := checkDataName(name); err != nil {
+			s.errs = append(s.errs, err)
+			return
+		}
+		raw, err := json.Marshal(value)
+		if err != nil {
+			s.errorf("custom claim %q: %v", name, err)
+			return
+		}
+		if s.data == nil {
+			s.data = make(map[string]json.RawMessage)
+		}
+		if _, dup := s.data[name]; dup {
+			s.errorf("custom claim %q given twice", name)
+			return
+		}
+		s.data[name] = raw
+	})
+}
+
+// Data adds every entry of m as a custom claim, as [Claim] does.
+func Data(m map[string]any) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		for _, k := range sortedAnyKeys(m) {
+			Claim(k, m[k]).applyToken(s)
+		}
+	})
+}
+
+func sortedAnyKeys(m map[string]any) []string {
+	raw := make(map[string]json.RawMessage, len(m))
+	for k := range m {
+		raw[k] = nil
+	}
+	return sortedKeys(raw)
+}
+
+// ExpiresIn sets the token's lifetime instead of the configured TTL. In
+// [Auth.CreateTokenPair] it applies to the access token; see
+// [RefreshExpiresIn].
+func ExpiresIn(d time.Duration) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if d <= 0 {
+			s.errorf("ExpiresIn(%v) must be positive", d)
+			return
+		}
+		s.ttl = d
+	})
+}
+
+// ExpiresAt sets the token's exp to t (a past t makes an expired token, which
+// tests use). In [Auth.CreateTokenPair] it applies to the access token.
+func ExpiresAt(t time.Time) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if t.IsZero() {
+			s.errorf("ExpiresAt with a zero time")
+			return
+		}
+		s.exp = t
+	})
+}
+
+// RefreshExpiresIn sets the refresh token's lifetime in
+// [Auth.CreateTokenPair] (and in [Auth.CreateRefreshToken]).
+func RefreshExpiresIn(d time.Duration) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if d <= 0 {
+			s.errorf("RefreshExpiresIn(%v) must be positive", d)
+			return
+		}
+		s.refreshTTL = d
+	})
+}
+
+// ForAudience sets the token's aud claim instead of the configured
+// audience, e.g. to mint a token for another service.
+func ForAudience(aud ...string) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if len(aud) == 0 || len(aud) > maxAudiences {
+			s.errorf("ForAudience needs 1 to %d audiences", maxAudiences)
+			return
+		}
+		for _, a := range aud {
+			if a == "" {
+				s.errorf("empty audience")
+				return
+			}
+		}
+		s.audience = append([]string(nil), aud...)
+	})
+}
+
+// reservedHeaders may not be set with ExtraHeader: authx writes them, or
+// refuses tokens that carry them.
+var reservedHeaders = [...]string{"alg", "kid", "typ", "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "b64", "zip", "enc", "cty"}
+
+// ExtraHeader adds a field to the token's JOSE header (Python AuthX's
+// headers=). Fields authx controls or refuses (alg, kid, typ, crit, jwk,
+// jku, x5u, x5c, …) are refused with [ErrTokenOption].
+func ExtraHeader(name string, value any) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if name == "" {
+			s.errorf("empty header name")
+			return
+		}
+		for _, r := range reservedHeaders {
+			if strings.EqualFold(name, r) {
+				s.errorf("header %q is reserved", name)
+				return
+			}
+		}
+		raw, err := json.Marshal(value)
+		if err != nil {
+			s.errorf("header %q: %v", name, err)
+			return
+		}
+		if s.headers == nil {
+			s.headers = make(map[string]json.RawMessage)
+		}
+		s.headers[name] = raw
+	})
+}
+
+// Session binds the token to a server-side session id (the sid claim).
+func Session(id string) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if id == "" || len(id) > maxClaimString {
+			s.errorf("session id must be 1 to %d bytes", maxClaimString)
+			return
+		}
+		s.sid = id
+	})
+}
+
+// ValidFrom sets the nbf claim: the token is refused before t.
+func ValidFrom(t time.Time) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if t.IsZero() {
+			s.errorf("ValidFrom with a zero time")
+			return
+		}
+		s.nbf = t
+	})
+}
+
+// TokenID sets the jti claim instead of a random UUID. Ids must be unique:
+// revocation is by jti. Not allowed in CreateTokenPair.
+func TokenID(jti string) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if jti == "" || len(jti) > maxClaimString {
+			s.errorf("token id must be 1 to %d bytes", maxClaimString)
+			return
+		}
+		s.jti = jti
+	})
+}
+
+// TokenPair is a new access and refresh token, shaped as an OAuth 2.0 token
+// response (RFC 6749 §5.1) and as Python AuthX's TokenResponse.
+type TokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	// TokenType is "bearer".
+	TokenType string `json:"token_type"`
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int64 `json:"expires_in"`
+}
+
+// CreateAccessToken issues an access token for sub, with the configured TTL,
+// issuer and audience unless options say otherwise. When cookies are among
+// the token locations, the token carries a random csrf claim.
+func (a *Auth[T]) CreateAccessToken(sub string, opts ...TokenOption) (string, error) {
+	s, err := a.settings(sub, opts)
+	if err != nil {
+		return "", err
+	}
+	tok, _, err := a.issue(Access, sub, s)
+	return tok, err
+}
+
+// CreateRefreshToken issues a refresh token for sub, starting a new refresh
+// family. [FreshLogin] is ignored: refresh tokens are never fresh.
+func (a *Auth[T]) CreateRefreshToken(sub string, opts ...TokenOption) (string, error) {
+	s, err := a.settings(sub, opts)
+	if err != nil {
+		return "", err
+	}
+	if s.fam == "" {
+		if s.fam, err = randomID(); err != nil {
+			return "", err
+		}
+	}
+	tok, _, err := a.issue(Refresh, sub, s)
+	return tok, err
+}
+
+// CreateTokenPair issues an access and a refresh token for sub with the same
+// scopes, custom data, audience, session and refresh family. [ExpiresIn] and
+// [ExpiresAt] apply to the access token, [RefreshExpiresIn] to the refresh
+// token.
+func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, error) {
+	s, err := a.settings(sub, opts)
+	if err != nil {
+		return nil, err
+	}
+	if s.jti != "" {
+		return nil, fmt.Errorf("%w: TokenID cannot name two tokens", ErrTokenOption)
+	}
+	if s.fam == "" {
+		if s.fam, err = randomID(); err != nil {
+			return nil, err
+		}
+	}
+	access, ac, err := a.issue(Access, sub, s)
+	if err != nil {
+		return nil, err
+	}
+	refresh, _, err := a.issue(Refresh, sub, s)
+	if err != nil {
+		return nil, err
+	}
+	return &TokenPair{
+		AccessToken:  access,
+		RefreshToken: refresh,
+		TokenType:    "bearer",
+		ExpiresIn:    int64(ac.ExpiresAt.Sub(ac.IssuedAt) / time.Second),
+	}, nil
+}
+
+func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, error) {
+	if a == nil || a.e == nil {
+		return nil, ErrNotConfigured
+	}
+	if a.e.keys.signing == nil {
+		return nil, ErrNoSigningKey
+	}
+	if sub == "" || len(sub) > maxClaimString {
+		return nil, fmt.Errorf("%w: subject must be 1 to %d bytes", ErrTokenOption, maxClaimString)
+	}
+	s := &tokenSettings{}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil TokenOption", ErrTokenOption)
+		}
+		o.applyToken(s)
+	}
+	if len(s.scopes) > a.e.cfg.maxScopes {
+		s.errorf("%d scopes, more than the configured %d", len(s.scopes), a.e.cfg.maxScopes)
+	}
+	if len(s.data) > maxCustomClaims {
+		s.errorf("%d custom claims, more than %d", len(s.data), maxCustomClaims)
+	}
+	if len(s.errs) > 0 {
+		return nil, errors.Join(s.errs...)
+	}
+	return s, nil
+}
+
+// issue builds the claims of one token and signs them.
+func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *Claims, error) {
+	cfg := &a.e.cfg
+	now := cfg.now().Truncate(time.Second)
+	c := &Claims{
+		Subject:   sub,
+		ID:        s.jti,
+		Issuer:    cfg.issuer,
+		Audience:  cfg.audience,
+		IssuedAt:  now,
+		NotBefore: s.nbf,
+		Type:      typ,
+		SessionID: s.sid,
+		FamilyID:  s.fam,
+	}
+	if s.scopesSet {
+		c.Scopes = append([]string{}, s.scopes...)
+	}
+	if s.audience != nil {
+		c.Audience = s.audience
+	}
+	var err error
+	if c.ID == "" {
+		if c.ID, err = uuid4(); err != nil {
+			return "", nil, err
+		}
+	}
+	if typ == Access {
+		c.Fresh = s.fresh
+		switch {
+		case !s.exp.IsZero():
+			c.ExpiresAt = s.exp
+		case s.ttl > 0:
+			c.ExpiresAt = now.Add(s.ttl)
+		default:
+			c.ExpiresAt = now.Add(cfg.accessTTL)
+		}
+	} else {
+		switch {
+		case s.refreshTTL > 0:
+			c.ExpiresAt = now.Add(s.refreshTTL)
+		case s.ttl > 0:
+			c.ExpiresAt = now.Add(s.ttl)
+		case !s.exp.IsZero():
+			c.ExpiresAt = s.exp
+		default:
+			c.ExpiresAt = now.Add(cfg.refreshTTL)
+		}
+	}
+	if a.usesCookies() {
+		if c.CSRF, err = uuid4(); err != nil {
+			return "", nil, err
+		}
+	}
+	tok, err := a.e.keys.signing.encode(c, s.data, s.headers)
+	if err != nil {
+		return "", nil, fmt.Errorf("authx: signing: %w", err)
+	}
+	return tok, c, nil
+}
+
+func (a *Auth[T]) usesCookies() bool {
+	for _, l := range a.e.cfg.locations {
+		if l == InCookie {
+			return true
+		}
+	}
+	return false
+}
+
+// uuid4 returns a random RFC 9562 version 4 UUID, the format Python AuthX
+// uses for jti and csrf.
+func uuid4() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("authx: random: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:]), nil
+}
+
+// randomID returns 128 random bits as 32 hex characters.
+func randomID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("authx: random: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}

@@ -296,7 +296,10 @@ func (g *Guard) WrapFunc(h http.HandlerFunc) http.Handler { return g.Wrap(h) }
 // It writes nothing; the caller decides the response (see [Auth.WriteError]).
 func (g *Guard) Check(r *http.Request) (*Claims, error) {
 	_, c, err := g.authenticate(r)
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (g *Guard) deny(w http.ResponseWriter, r *http.Request, err *Error) {

@@ -1,5 +1,7 @@
 module github.com/authx-go/authx
 
-go 1.26.8
+go 1.26.0
 
 require github.com/golang-jwt/jwt/v5 v5.3.1
+
+require github.com/google/go-cmp v0.7.0 // indirect

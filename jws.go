@@ -62,13 +62,15 @@ func splitToken(tok string) (d1, d2 int, err error) {
 
 // jwsHeader is what authx reads from a token header.
 type jwsHeader struct {
-	alg string // one of the supported algorithm names, interned
-	kid []byte // sub-slice of the decoded header
+	alg    string   // one of the supported algorithm names, interned
+	hasKID bool     // the header names a kid
+	key    *keySpec // the key with that kid, nil if none is configured
 }
 
-// decodeHeader strictly decodes and checks the protected header. buf is
-// scratch space for the decoded JSON.
-func decodeHeader(seg string, buf []byte) (jwsHeader, error) {
+// decodeHeader strictly decodes and checks the protected header, looking up
+// the kid in kr. buf is scratch space for the decoded JSON; nothing returned
+// refers to it, so it can live on the caller's stack.
+func (kr *keyring) decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 	var h jwsHeader
 	n := b64.DecodedLen(len(seg))
 	if n > maxHeaderBytes {
@@ -86,7 +88,7 @@ func decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 		return h, err
 	}
 	var seenAlg, seenTyp, seenKid bool
-	var others [][]byte
+	var others []string // copies, so that buf stays on the caller's stack
 	for {
 		key, done, err := sc.Next()
 		if err != nil {
@@ -131,7 +133,8 @@ func decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 			if err != nil {
 				return h, err
 			}
-			h.kid = v
+			h.hasKID = true
+			h.key = kr.byKID[string(v)]
 		default:
 			for _, f := range forbiddenHeaders {
 				if strings.EqualFold(string(key), f) {
@@ -142,11 +145,14 @@ func decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 				return h, errCaseVariant
 			}
 			for _, o := range others {
-				if string(o) == string(key) {
+				if o == string(key) {
 					return h, errDuplicate
 				}
 			}
-			others = append(others, key)
+			if len(others) == 16 {
+				return h, errTooLarge
+			}
+			others = append(others, string(key))
 			if _, err := sc.Skip(); err != nil {
 				return h, err
 			}
@@ -204,7 +210,7 @@ func (kr *keyring) parse(tok string, maxScopes int) (*Claims, error) {
 		return nil, newError(ErrMalformed, err)
 	}
 	var hbuf [256]byte
-	h, err := decodeHeader(tok[:d1], hbuf[:])
+	h, err := kr.decodeHeader(tok[:d1], hbuf[:])
 	if err != nil {
 		return nil, newError(ErrMalformed, err)
 	}
@@ -241,9 +247,9 @@ func (kr *keyring) parse(tok string, maxScopes int) (*Claims, error) {
 
 // verify finds the key for h and checks the signature.
 func (kr *keyring) verify(h jwsHeader, input string, sig []byte) error {
-	if h.kid != nil {
-		k, ok := kr.byKID[string(h.kid)]
-		if !ok {
+	if h.hasKID {
+		k := h.key
+		if k == nil {
 			return newError(ErrUnknownKey, nil)
 		}
 		if k.alg != h.alg {

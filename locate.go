@@ -2,7 +2,9 @@ package authx
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -242,4 +244,50 @@ func tokenFromJSON(body []byte, key string) (string, error) {
 		return "", newError(ErrInvalidRequest, errBodyJSON)
 	}
 	return tok, nil
+}
+
+// AttachToken puts token into r where a guard of a looks for it at loc: the
+// header with its scheme, the access or refresh cookie, the query parameter,
+// or a JSON body {"access_token": token} (replacing r's body). typ says
+// which names to use. It is for Go clients and tests (authtest.Request).
+func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, token string) error {
+	if a == nil || a.e == nil {
+		return ErrNotConfigured
+	}
+	cfg := &a.e.cfg
+	refresh := typ == Refresh
+	switch loc {
+	case InHeader:
+		v := token
+		if cfg.scheme != "" {
+			v = cfg.scheme + " " + token
+		}
+		r.Header.Set(cfg.header, v)
+	case InCookie:
+		name := cfg.cookieAcc
+		if refresh {
+			name = cfg.cookieRef
+		}
+		r.AddCookie(&http.Cookie{Name: name, Value: token})
+	case InQuery:
+		q := r.URL.Query()
+		q.Set(cfg.queryParam, token)
+		r.URL.RawQuery = q.Encode()
+	case InJSON:
+		key := cfg.jsonAccess
+		if refresh {
+			key = cfg.jsonRefresh
+		}
+		body, err := json.Marshal(map[string]string{key: token})
+		if err != nil {
+			return err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Content-Type", "application/json")
+	default:
+		return fmt.Errorf("%w: unknown location %d", ErrConfig, loc)
+	}
+	return nil
 }

@@ -66,8 +66,12 @@ func (t TokenType) Check(_ context.Context, c *Claims) error {
 	return newError(ErrMisconfigured, fmt.Errorf("unknown token type %q", string(t)))
 }
 
-// String returns "Access" or "Refresh", as the policy is written in Go.
-func (t TokenType) String() string {
+// String returns the wire value, "access" or "refresh". Inside a printed
+// policy the type reads as written in Go: All(Access, Fresh).
+func (t TokenType) String() string { return string(t) }
+
+// goString returns t as written in Go source.
+func (t TokenType) goString() string {
 	switch t {
 	case Access:
 		return "Access"
@@ -237,6 +241,9 @@ func policyList(ps []Policy) string {
 }
 
 func policyString(p Policy) string {
+	if t, ok := p.(TokenType); ok {
+		return t.goString()
+	}
 	if s, ok := p.(fmt.Stringer); ok {
 		return s.String()
 	}

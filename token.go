@@ -291,7 +291,9 @@ func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, 
 	if err != nil {
 		return nil, err
 	}
-	refresh, _, err := a.issue(Refresh, sub, s)
+	rs := *s // ExpiresIn and ExpiresAt are the access token's
+	rs.ttl, rs.exp = 0, time.Time{}
+	refresh, _, err := a.issue(Refresh, sub, &rs)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ var decodeMap = func() (m [256]byte) {
 }()
 
 // DecodedLen returns the number of bytes n characters decode to.
-func DecodedLen(n int) int { return n / 4 * 3 + (n%4*6)/8 }
+func DecodedLen(n int) int { return n/4*3 + (n%4*6)/8 }
 
 // Decode decodes src into dst, which must hold DecodedLen(len(src)) bytes,
 // and returns the number of bytes written.

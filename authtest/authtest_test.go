@@ -1,0 +1,140 @@
+package authtest_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authx-go/authx"
+	"github.com/authx-go/authx/authtest"
+	"github.com/google/go-cmp/cmp"
+)
+
+var now = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type user struct{ Name string }
+
+func newAuth(t *testing.T, opts ...authx.Option) (*authx.Auth[user], *authtest.Clock) {
+	t.Helper()
+	clock := authtest.NewClock(now)
+	a, err := authx.New[user](append([]authx.Option{
+		authx.WithSecret([]byte("0123456789abcdef0123456789abcdef")),
+		authx.WithClock(clock.Now),
+		authx.WithTokenLocations(authx.InHeader, authx.InCookie, authx.InQuery, authx.InJSON),
+	}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, clock
+}
+
+func TestBadTokens(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t)
+	tests := []struct {
+		name string
+		tok  func(testing.TB) string
+		want error
+	}{
+		{"valid", func(tb testing.TB) string { return authtest.Token(tb, a, "alice") }, nil},
+		{"expired", func(tb testing.TB) string { return authtest.ExpiredToken(tb, a, "alice") }, authx.ErrExpired},
+		{"not yet valid", func(tb testing.TB) string { return authtest.NotYetValidToken(tb, a, "alice") }, authx.ErrNotYetValid},
+		{"forged", func(tb testing.TB) string { return authtest.ForgedToken(tb, a, "alice") }, authx.ErrSignature},
+		{"wrong type", func(tb testing.TB) string { return authtest.WrongTypeToken(tb, a, "alice") }, authx.ErrAccessRequired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := a.Verify(t.Context(), tt.tok(t))
+			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+				t.Errorf("Verify error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequestEveryLocation(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t)
+	access := authtest.Token(t, a, "alice")
+	refresh := authtest.RefreshToken(t, a, "alice")
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := authx.ClaimsFrom(r.Context())
+		io.WriteString(w, string(c.Type))
+	})
+	for _, loc := range []authx.Location{authx.InHeader, authx.InCookie, authx.InQuery, authx.InJSON} {
+		for _, tc := range []struct {
+			tok   string
+			guard *authx.Guard
+			want  string
+		}{
+			{access, a.Require(), "access"},
+			{refresh, a.Require(authx.Refresh), "refresh"},
+		} {
+			t.Run(loc.String()+"/"+tc.want, func(t *testing.T) {
+				t.Parallel()
+				w := httptest.NewRecorder()
+				tc.guard.Wrap(echo).ServeHTTP(w, authtest.Request(t, a, loc, http.MethodGet, "/", tc.tok))
+				if w.Code != 200 || w.Body.String() != tc.want {
+					t.Errorf("got %d %q, want 200 %q", w.Code, w.Body.String(), tc.want)
+				}
+			})
+		}
+	}
+}
+
+func TestContextWithoutToken(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t)
+	c := &authx.Claims{Subject: "alice", Scopes: []string{"admin:*"}, Type: authx.Access}
+	ctx := authtest.Context(t, c, user{Name: "Alice"})
+	got, ok := authx.ClaimsFrom(ctx)
+	if !ok || got != c {
+		t.Errorf("ClaimsFrom = %v, %v", got, ok)
+	}
+	u, ok := authx.SubjectFrom[user](ctx)
+	if diff := cmp.Diff(user{Name: "Alice"}, u); diff != "" || !ok {
+		t.Errorf("SubjectFrom (-want +got):\n%s", diff)
+	}
+	s, err := a.Subject(ctx)
+	if err != nil || s.Name != "Alice" {
+		t.Errorf("a.Subject = %v, %v", s, err)
+	}
+	if c, _ := authx.ClaimsFrom(authtest.Context(t, nil, user{})); c == nil || c.Subject != "test" {
+		t.Errorf("default claims = %+v", c)
+	}
+}
+
+func TestClock(t *testing.T) {
+	t.Parallel()
+	clock := authtest.NewClock(now)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { clock.Advance(time.Second); _ = clock.Now() })
+	}
+	wg.Wait()
+	if got := clock.Now(); !got.Equal(now.Add(8 * time.Second)) {
+		t.Errorf("after 8 concurrent advances: %v", got)
+	}
+	clock.Set(now)
+	if !clock.Now().Equal(now) {
+		t.Errorf("Set did not set")
+	}
+}
+
+func TestClockExpiresTokens(t *testing.T) {
+	t.Parallel()
+	a, clock := newAuth(t, authx.WithAccessTTL(time.Minute))
+	tok := authtest.Token(t, a, "alice")
+	if _, err := a.Verify(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	if _, err := a.Verify(t.Context(), tok); !errors.Is(err, authx.ErrExpired) {
+		t.Errorf("after the TTL: %v, want ErrExpired", err)
+	}
+}

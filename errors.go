@@ -208,9 +208,14 @@ func newError(sentinel, cause error) *Error {
 	}
 }
 
-// asError converts any error from a policy, store or getter into an *Error,
+// asError converts any error from a policy or store into an *Error,
 // failing closed: an error authx does not know denies with 403.
-func asError(err error) *Error {
+func asError(err error) *Error { return classify(err, ErrForbidden) }
+
+// classify returns err as an *Error: itself if it is one, else an *Error
+// for the first authx sentinel it wraps, else one for fallback (with err
+// kept as the cause, for logs).
+func classify(err, fallback error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
@@ -220,7 +225,7 @@ func asError(err error) *Error {
 			return newError(row.sentinel, err)
 		}
 	}
-	return newError(ErrForbidden, err)
+	return newError(fallback, err)
 }
 
 func infoOf(sentinel error) (errorInfo, bool) {

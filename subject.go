@@ -70,18 +70,7 @@ func resolveSubject[T any](ctx context.Context, c *Claims, get func(context.Cont
 // subjectError classifies a getter error: "not found" denies with 401, an
 // authx error keeps its status, and anything else is a store that could not
 // answer (503).
-func subjectError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	for _, row := range errorTable {
-		if errors.Is(err, row.sentinel) {
-			return newError(row.sentinel, err)
-		}
-	}
-	return newError(ErrUnavailable, err)
-}
+func subjectError(err error) *Error { return classify(err, ErrUnavailable) }
 
 // ClaimsFrom returns the verified claims that a [Guard] (or [Auth.NewContext],
 // or [NewContext]) put into ctx.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -341,8 +340,9 @@ func numericDate(sc *jsonscan.Scanner[string]) (time.Time, error) {
 	if f > maxNumericDate || f < -maxNumericDate {
 		return time.Time{}, jsonscan.ErrRange
 	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), nil
+	// Whole seconds, truncated toward zero as PyJWT's int(): a token Python
+	// AuthX holds expired is expired here too.
+	return time.Unix(int64(f), 0), nil
 }
 
 func audience(sc *jsonscan.Scanner[string]) ([]string, error) {

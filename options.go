@@ -43,7 +43,6 @@ type config struct {
 	cookieAcc   string
 	cookieRef   string
 	csrfHeader  string
-	csrfMethods []string
 	getter      any
 	blocklist   Blocklist
 	onError     func(http.ResponseWriter, *http.Request, error)
@@ -68,7 +67,6 @@ func defaultConfig() config {
 		cookieAcc:   "access_token_cookie",
 		cookieRef:   "refresh_token_cookie",
 		csrfHeader:  "X-CSRF-TOKEN",
-		csrfMethods: []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 		logger:      slog.New(slog.DiscardHandler),
 		realm:       "api",
 		maxToken:    8 << 10,

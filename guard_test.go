@@ -266,6 +266,17 @@ func TestLookupOrder(t *testing.T) {
 	}
 }
 
+func TestForeignSchemeOfAnySize(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t, authx.WithTokenLocations(authx.InHeader, authx.InCookie))
+	r := authtest.Request(t, a, authx.InCookie, "GET", "/", authtest.Token(t, a, "alice"))
+	// A Kerberos ticket is long and not ours: lookup moves on to the cookie.
+	r.Header.Set("Authorization", "Negotiate "+strings.Repeat("A", 9000))
+	if got := serve(t, a.Require().Wrap(echo), r); got.Status != 200 {
+		t.Errorf("got %+v, want 200 from the cookie token", got)
+	}
+}
+
 func TestPolicies(t *testing.T) {
 	t.Parallel()
 	a, _ := newAuth(t)

@@ -114,15 +114,14 @@ func (e *engine) fromHeader(r *http.Request) (string, error) {
 		return "", newError(ErrInvalidRequest, errTwoHeaders)
 	}
 	v := vals[0]
-	if len(v) > e.cfg.maxToken+len(e.cfg.scheme)+64 {
-		return "", newError(ErrTokenTooLarge, nil)
-	}
 	scheme := e.cfg.scheme
 	if scheme == "" {
-		return strings.TrimSpace(v), nil
+		return strings.TrimSpace(v), nil // locate applies the size bound
 	}
+	// The scheme first: a long header of another scheme (Negotiate) is not
+	// ours, whatever its size, and lookup moves on.
 	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
-		return "", nil // another scheme: not ours
+		return "", nil
 	}
 	rest := v[len(scheme):]
 	if rest == "" || strings.TrimSpace(rest) == "" {
@@ -181,14 +180,16 @@ func (e *engine) fromJSON(r *http.Request, key string) (string, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, e.cfg.maxBody+1))
 	orig := r.Body
-	r.Body = restoredBody{bytes.NewReader(body), orig}
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	// Replay what was read, then whatever a too-large body still holds, so a
+	// custom error handler reading r.Body sees all of it.
+	r.Body = restoredBody{io.MultiReader(bytes.NewReader(body), orig), orig}
 	if err != nil {
 		return "", newError(ErrInvalidRequest, err)
 	}
 	if int64(len(body)) > e.cfg.maxBody {
 		return "", newError(ErrInvalidRequest, errBodyTooLarge)
 	}
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	return tokenFromJSON(body, key)
 }
 

@@ -169,8 +169,8 @@ func (sc *Scanner[S]) Bool() (bool, error) {
 	case sc.literal("false"):
 		return false, nil
 	}
-	if sc.Peek() == Invalid {
-		return false, ErrSyntax
+	if k := sc.Peek(); k == Invalid || k == Bool {
+		return false, ErrSyntax // "tru", "fals"
 	}
 	return false, ErrType
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -176,7 +177,7 @@ func TestDecodeMatchesStd(t *testing.T) {
 		got, err := decode(src)
 		want, stdErr := std.DecodeString(src)
 		switch {
-		case strings.ContainsAny(src, bad):
+		case strings.IndexFunc(src, func(r rune) bool { return r == utf8.RuneError || strings.ContainsRune(bad[:len(bad)-1], r) }) >= 0:
 			if err == nil {
 				t.Fatalf("Decode(%q) = %x; want an error for a non-alphabet character", src, got)
 			}

@@ -47,6 +47,13 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		}
 		a.get = get
 	}
+	var err error
+	if cfg.cookies, err = cfg.cookies.withDefaults(); err != nil {
+		cfg.errorf("cookies: %v", err)
+	}
+	if cfg.csrf, cfg.cop, err = cfg.csrf.withDefaults(); err != nil {
+		cfg.errorf("CSRF: %v", err)
+	}
 	if err := cfg.err(); err != nil {
 		return nil, err
 	}
@@ -65,6 +72,9 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 	}
 	if e.blocklist == nil {
 		e.blocklist = NewMemoryBlocklist(cfg.now)
+	}
+	if e.cfg.refresh == nil {
+		e.cfg.refresh = NewMemoryRefreshStore(cfg.now)
 	}
 	a.e = e
 	return a, nil
@@ -144,9 +154,21 @@ func (e *engine) validate(c *Claims) error {
 	return newError(ErrAudience, nil)
 }
 
-// revoked consults the blocklist, failing closed.
+// revoked consults the blocklist for the token, its refresh family and its
+// session, failing closed.
 func (e *engine) revoked(ctx context.Context, c *Claims) error {
-	bad, err := e.blocklist.IsRevoked(ctx, c.ID)
+	var bad bool
+	var err error
+	switch {
+	case c.FamilyID == "" && c.SessionID == "":
+		bad, err = e.blocklist.IsRevoked(ctx, c.ID)
+	case c.SessionID == "":
+		bad, err = e.blocklist.IsRevoked(ctx, c.ID, familyPrefix+c.FamilyID)
+	case c.FamilyID == "":
+		bad, err = e.blocklist.IsRevoked(ctx, c.ID, sessionPrefix+c.SessionID)
+	default:
+		bad, err = e.blocklist.IsRevoked(ctx, c.ID, familyPrefix+c.FamilyID, sessionPrefix+c.SessionID)
+	}
 	if err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}

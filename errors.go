@@ -61,11 +61,18 @@ var (
 	ErrRefreshRequired = errors.New("authx: refresh token required")
 	// ErrNotFresh: the policy [Fresh] requires a token issued by a login, not a refresh.
 	ErrNotFresh = errors.New("authx: fresh token required")
+	// ErrRefreshReused: a refresh token was presented again after it had been
+	// traded for a new pair. Past the grace window its whole family (every
+	// token of that login) is revoked.
+	ErrRefreshReused = errors.New("authx: refresh token reused")
 	// ErrInsufficientScope: the token's scopes do not satisfy a [Scopes] policy.
 	ErrInsufficientScope = errors.New("authx: insufficient scope")
 	// ErrForbidden: a policy denied the request. Return it (or wrap it) from a
 	// [PolicyFunc] to deny with 403.
 	ErrForbidden = errors.New("authx: forbidden")
+	// ErrCrossOrigin: a cookie-borne token on an unsafe method came with a
+	// cross-origin request (Sec-Fetch-Site / Origin), see [CSRFConfig].
+	ErrCrossOrigin = errors.New("authx: cross-origin request")
 	// ErrCSRFMissing: a cookie-borne token on an unsafe method came without
 	// the CSRF header.
 	ErrCSRFMissing = errors.New("authx: missing CSRF token")
@@ -182,8 +189,10 @@ var errorTable = []struct {
 	{ErrAccessRequired, errorInfo{http.StatusUnauthorized, "access_token_required", "An access token is required.", nil}},
 	{ErrRefreshRequired, errorInfo{http.StatusUnauthorized, "refresh_token_required", "A refresh token is required.", nil}},
 	{ErrNotFresh, errorInfo{http.StatusUnauthorized, "fresh_token_required", "A fresh token is required.", nil}},
+	{ErrRefreshReused, errorInfo{http.StatusUnauthorized, "refresh_token_reused", "The refresh token was already used.", nil}},
 	{ErrInsufficientScope, errorInfo{http.StatusForbidden, "insufficient_scope", "The token lacks a required scope.", nil}},
 	{ErrForbidden, errorInfo{http.StatusForbidden, "forbidden", "Access denied.", nil}},
+	{ErrCrossOrigin, errorInfo{http.StatusForbidden, "cross_origin", "Cross-origin request refused.", nil}},
 	{ErrCSRFMissing, errorInfo{http.StatusForbidden, "csrf_missing", "Missing CSRF token: send the csrf cookie's value in the CSRF header.", nil}},
 	{ErrCSRFMismatch, errorInfo{http.StatusForbidden, "csrf_mismatch", "The CSRF token does not match.", nil}},
 	{ErrSubjectNotFound, errorInfo{http.StatusUnauthorized, "subject_not_found", "The token's subject is unknown.", nil}},

@@ -439,7 +439,7 @@ type failingBlocklist struct{}
 func (failingBlocklist) Revoke(context.Context, string, time.Time) error {
 	return errors.New("redis: down")
 }
-func (failingBlocklist) IsRevoked(context.Context, string) (bool, error) {
+func (failingBlocklist) IsRevoked(context.Context, ...string) (bool, error) {
 	return false, errors.New("redis: down")
 }
 

@@ -25,9 +25,9 @@ const (
 	// are refused with 400; a header with another scheme (Basic) is not a
 	// token and lookup moves on.
 	InHeader Location = iota + 1
-	// InCookie: the access (or refresh) token cookie (see
-	// [WithCookieNames]). On unsafe methods the CSRF header must match the
-	// token's csrf claim.
+	// InCookie: the access (or refresh) token cookie (see [WithCookies]).
+	// On unsafe methods the request must pass the CSRF checks (see
+	// [CSRFConfig]).
 	InCookie
 	// InQuery: the "token" query parameter (see [WithQueryParam]). Tokens in
 	// URLs end up in logs; prefer headers or cookies.
@@ -67,16 +67,21 @@ var (
 // locate finds the token in r following the configured order. The first
 // location that holds a token wins.
 func (e *engine) locate(r *http.Request, refresh bool) (string, Location, error) {
-	for _, loc := range e.cfg.locations {
+	return e.locateIn(r, e.cfg.locations, refresh)
+}
+
+// locateIn finds the token in r, looking at locs in order.
+func (e *engine) locateIn(r *http.Request, locs []Location, refresh bool) (string, Location, error) {
+	for _, loc := range locs {
 		var tok string
 		var err error
 		switch loc {
 		case InHeader:
 			tok, err = e.fromHeader(r)
 		case InCookie:
-			name := e.cfg.cookieAcc
+			name := e.cfg.cookies.AccessName
 			if refresh {
-				name = e.cfg.cookieRef
+				name = e.cfg.cookies.RefreshName
 			}
 			if c, cerr := r.Cookie(name); cerr == nil {
 				tok = c.Value
@@ -265,9 +270,9 @@ func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, toke
 		}
 		r.Header.Set(cfg.header, v)
 	case InCookie:
-		name := cfg.cookieAcc
+		name := cfg.cookies.AccessName
 		if refresh {
-			name = cfg.cookieRef
+			name = cfg.cookies.RefreshName
 		}
 		r.AddCookie(&http.Cookie{Name: name, Value: token})
 	case InQuery:

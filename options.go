@@ -40,9 +40,13 @@ type config struct {
 	queryParam  string
 	jsonAccess  string
 	jsonRefresh string
-	cookieAcc   string
-	cookieRef   string
-	csrfHeader  string
+	cookies     CookieConfig
+	cookiesSet  bool
+	csrf        CSRFConfig
+	cop         *http.CrossOriginProtection
+	refresh     RefreshStore
+	reuseGrace  time.Duration
+	noRotation  bool
 	getter      any
 	blocklist   Blocklist
 	onError     func(http.ResponseWriter, *http.Request, error)
@@ -64,9 +68,7 @@ func defaultConfig() config {
 		queryParam:  "token",
 		jsonAccess:  "access_token",
 		jsonRefresh: "refresh_token",
-		cookieAcc:   "access_token_cookie",
-		cookieRef:   "refresh_token_cookie",
-		csrfHeader:  "X-CSRF-TOKEN",
+		reuseGrace:  5 * time.Second,
 		logger:      slog.New(slog.DiscardHandler),
 		realm:       "api",
 		maxToken:    8 << 10,
@@ -306,17 +308,59 @@ func WithJSONKeys(access, refresh string) Option {
 	})
 }
 
-// WithCookieNames sets the cookies read by [InCookie] for access and refresh
-// tokens. Default "access_token_cookie" and "refresh_token_cookie", as
-// Python AuthX.
-func WithCookieNames(access, refresh string) Option {
+// WithCookies configures the token and CSRF cookies: names, paths,
+// domain, SameSite, lifetime (see [CookieConfig]; zero fields keep the
+// defaults). Using it also puts a csrf claim into every token issued, as
+// listing [InCookie] in [WithTokenLocations] does, so that tokens can be
+// set as cookies even when guards read them from elsewhere (an access token
+// in the header, the refresh token in a cookie).
+func WithCookies(cc CookieConfig) Option {
 	return optionFunc(func(c *config) {
-		if !validToken(access) || !validToken(refresh) || access == refresh {
-			c.errorf("cookie names must be valid and distinct, got %q and %q", access, refresh)
+		c.cookies = cc
+		c.cookiesSet = true
+	})
+}
+
+// WithCSRF configures the CSRF protection of cookie-borne tokens (see
+// [CSRFConfig]). Default: the X-CSRF-TOKEN header on every unsafe method,
+// plus Go's cross-origin protection.
+func WithCSRF(cc CSRFConfig) Option {
+	return optionFunc(func(c *config) { c.csrf = cc })
+}
+
+// WithRefreshStore sets where spent refresh tokens are remembered for
+// rotation (see [Auth.RefreshHandler]). Default: a [MemoryRefreshStore] on
+// the configured clock.
+func WithRefreshStore(s RefreshStore) Option {
+	return optionFunc(func(c *config) {
+		if s == nil {
+			c.errorf("nil refresh store")
 			return
 		}
-		c.cookieAcc, c.cookieRef = access, refresh
+		c.refresh = s
 	})
+}
+
+// WithRefreshReuseGrace sets how long after a refresh token was spent a
+// second use is taken for a client's parallel requests rather than theft:
+// within it the repeat is refused (401) but the family survives; past it the
+// whole family is revoked. Default 5 seconds; 0 revokes on any reuse.
+func WithRefreshReuseGrace(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d < 0 || d > time.Minute {
+			c.errorf("refresh reuse grace %v out of range [0, 1m]", d)
+			return
+		}
+		c.reuseGrace = d
+	})
+}
+
+// InsecureNoRefreshRotation lets a refresh token be used any number of
+// times until it expires, as Python AuthX does. A stolen refresh token then
+// works silently for its whole life. Default: rotation on, each refresh
+// token single-use, reuse revoking its family.
+func InsecureNoRefreshRotation() Option {
+	return optionFunc(func(c *config) { c.noRotation = true })
 }
 
 // WithSubjectGetter resolves a verified token to the application's user

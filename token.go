@@ -396,6 +396,9 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 }
 
 func (a *Auth[T]) usesCookies() bool {
+	if a.e.cfg.cookiesSet {
+		return true
+	}
 	for _, l := range a.e.cfg.locations {
 		if l == InCookie {
 			return true

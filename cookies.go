@@ -1,0 +1,213 @@
+package authx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// CookieConfig configures the token and CSRF cookies (see [WithCookies]).
+// Zero fields take the defaults, which are Python AuthX's names and paths
+// with the safest attributes: Secure, HttpOnly token cookies, SameSite=Lax.
+type CookieConfig struct {
+	// AccessName and RefreshName name the token cookies.
+	// Default "access_token_cookie" and "refresh_token_cookie".
+	AccessName, RefreshName string
+	// AccessCSRFName and RefreshCSRFName name the JavaScript-readable CSRF
+	// cookies. Default "csrf_access_token" and "csrf_refresh_token".
+	AccessCSRFName, RefreshCSRFName string
+	// AccessPath, RefreshPath, AccessCSRFPath, RefreshCSRFPath. Default "/".
+	// A refresh path such as "/auth" keeps the refresh cookie off every
+	// other request.
+	AccessPath, RefreshPath, AccessCSRFPath, RefreshCSRFPath string
+	// Domain of every cookie. Default "": host-only, the safest.
+	Domain string
+	// SameSite of every cookie. Default http.SameSiteLaxMode. None requires
+	// Secure.
+	SameSite http.SameSite
+	// MaxAge of the cookies. Default 0: each cookie lives exactly as long as
+	// the token it carries.
+	MaxAge time.Duration
+	// NoCSRFCookies stops Set…Cookies writing the CSRF cookies, for clients
+	// that receive the csrf value otherwise. The check itself stays on.
+	NoCSRFCookies bool
+	// InsecureNoSecure omits the Secure attribute, so cookies travel over
+	// plain HTTP. Only for development on hosts browsers do not treat as
+	// secure (localhost is treated as secure: keep Secure there).
+	InsecureNoSecure bool
+	// InsecureScriptReadable omits HttpOnly on the token cookies, letting any
+	// script on the page (and any XSS) read the tokens.
+	InsecureScriptReadable bool
+}
+
+// withDefaults fills zero fields and validates.
+func (c CookieConfig) withDefaults() (CookieConfig, error) {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.AccessName, "access_token_cookie")
+	def(&c.RefreshName, "refresh_token_cookie")
+	def(&c.AccessCSRFName, "csrf_access_token")
+	def(&c.RefreshCSRFName, "csrf_refresh_token")
+	def(&c.AccessPath, "/")
+	def(&c.RefreshPath, "/")
+	def(&c.AccessCSRFPath, "/")
+	def(&c.RefreshCSRFPath, "/")
+	if c.SameSite == 0 {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	names := []string{c.AccessName, c.RefreshName, c.AccessCSRFName, c.RefreshCSRFName}
+	for i, n := range names {
+		if !validToken(n) {
+			return c, fmt.Errorf("invalid cookie name %q", n)
+		}
+		for _, m := range names[:i] {
+			if m == n {
+				return c, fmt.Errorf("cookie name %q used twice", n)
+			}
+		}
+	}
+	for _, p := range []string{c.AccessPath, c.RefreshPath, c.AccessCSRFPath, c.RefreshCSRFPath} {
+		if p[0] != '/' || !validCookieValue(p) {
+			return c, fmt.Errorf("invalid cookie path %q", p)
+		}
+	}
+	if c.Domain != "" && !validCookieValue(c.Domain) {
+		return c, fmt.Errorf("invalid cookie domain %q", c.Domain)
+	}
+	if c.SameSite == http.SameSiteNoneMode && c.InsecureNoSecure {
+		return c, errors.New("SameSite=None cookies must be Secure")
+	}
+	if c.MaxAge < 0 {
+		return c, fmt.Errorf("negative cookie MaxAge %v", c.MaxAge)
+	}
+	return c, nil
+}
+
+func validCookieValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// cookie builds one cookie with the configured attributes.
+func (e *engine) cookie(name, path, value string, httpOnly bool, maxAge time.Duration) *http.Cookie {
+	cc := &e.cfg.cookies
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		Domain:   cc.Domain,
+		Secure:   !cc.InsecureNoSecure,
+		HttpOnly: httpOnly,
+		SameSite: cc.SameSite,
+	}
+	if maxAge > 0 {
+		secs := int((maxAge + time.Second - 1) / time.Second)
+		c.MaxAge = secs
+		c.Expires = e.cfg.now().Add(time.Duration(secs) * time.Second).UTC()
+	} else {
+		// Deletion: Max-Age=0 and an Expires in the past, with the same
+		// Path, Domain, Secure and SameSite as when set (AuthX drops them).
+		c.MaxAge = -1
+		c.Expires = time.Unix(0, 0).UTC()
+	}
+	return c
+}
+
+// SetAccessCookies writes an access token cookie (HttpOnly) and its CSRF
+// cookie (readable by JavaScript, carrying the token's csrf claim) to w.
+// The cookies live as long as the token unless [CookieConfig].MaxAge is set.
+// The token must be one of a's, unexpired and of type access.
+func (a *Auth[T]) SetAccessCookies(w http.ResponseWriter, token string) error {
+	return a.setCookies(w, token, Access)
+}
+
+// SetRefreshCookies writes a refresh token cookie and its CSRF cookie, as
+// [Auth.SetAccessCookies] does for access tokens.
+func (a *Auth[T]) SetRefreshCookies(w http.ResponseWriter, token string) error {
+	return a.setCookies(w, token, Refresh)
+}
+
+// SetTokenCookies writes the cookies of both tokens of pair.
+func (a *Auth[T]) SetTokenCookies(w http.ResponseWriter, pair *TokenPair) error {
+	if pair == nil {
+		return fmt.Errorf("%w: nil TokenPair", ErrTokenOption)
+	}
+	if err := a.setCookies(w, pair.AccessToken, Access); err != nil {
+		return err
+	}
+	return a.setCookies(w, pair.RefreshToken, Refresh)
+}
+
+func (a *Auth[T]) setCookies(w http.ResponseWriter, token string, typ TokenType) error {
+	if a == nil || a.e == nil {
+		return ErrNotConfigured
+	}
+	e := a.e
+	c, err := e.keys.parse(token, e.cfg.maxScopes)
+	if err != nil {
+		return err
+	}
+	if c.Type != typ {
+		return typ.Check(context.Background(), c)
+	}
+	life := c.ExpiresAt.Sub(e.cfg.now())
+	if life <= 0 {
+		return newError(ErrExpired, nil)
+	}
+	if e.cfg.cookies.MaxAge > 0 {
+		life = e.cfg.cookies.MaxAge
+	}
+	cc := &e.cfg.cookies
+	name, path, csrfName, csrfPath := cc.AccessName, cc.AccessPath, cc.AccessCSRFName, cc.AccessCSRFPath
+	if typ == Refresh {
+		name, path, csrfName, csrfPath = cc.RefreshName, cc.RefreshPath, cc.RefreshCSRFName, cc.RefreshCSRFPath
+	}
+	writeCSRF := !cc.NoCSRFCookies && !e.cfg.csrf.InsecureDisable
+	if writeCSRF && c.CSRF == "" {
+		return fmt.Errorf("%w: the token has no csrf claim; list InCookie in WithTokenLocations or use WithCookies when issuing cookie tokens", ErrTokenOption)
+	}
+	http.SetCookie(w, e.cookie(name, path, token, !cc.InsecureScriptReadable, life))
+	if writeCSRF {
+		http.SetCookie(w, e.cookie(csrfName, csrfPath, c.CSRF, false, life))
+	}
+	return nil
+}
+
+// UnsetAccessCookies deletes the access token cookie and its CSRF cookie.
+// Deletion cookies carry the same Path, Domain, Secure and SameSite as the
+// cookies they delete, so browsers match and drop them.
+func (a *Auth[T]) UnsetAccessCookies(w http.ResponseWriter) { a.unsetCookies(w, Access) }
+
+// UnsetRefreshCookies deletes the refresh token cookie and its CSRF cookie.
+func (a *Auth[T]) UnsetRefreshCookies(w http.ResponseWriter) { a.unsetCookies(w, Refresh) }
+
+// UnsetCookies deletes all four cookies.
+func (a *Auth[T]) UnsetCookies(w http.ResponseWriter) {
+	a.unsetCookies(w, Access)
+	a.unsetCookies(w, Refresh)
+}
+
+func (a *Auth[T]) unsetCookies(w http.ResponseWriter, typ TokenType) {
+	if a == nil || a.e == nil {
+		return
+	}
+	e := a.e
+	cc := &e.cfg.cookies
+	name, path, csrfName, csrfPath := cc.AccessName, cc.AccessPath, cc.AccessCSRFName, cc.AccessCSRFPath
+	if typ == Refresh {
+		name, path, csrfName, csrfPath = cc.RefreshName, cc.RefreshPath, cc.RefreshCSRFName, cc.RefreshCSRFPath
+	}
+	http.SetCookie(w, e.cookie(name, path, "", !cc.InsecureScriptReadable, 0))
+	if !cc.NoCSRFCookies && !e.cfg.csrf.InsecureDisable {
+		http.SetCookie(w, e.cookie(csrfName, csrfPath, "", false, 0))
+	}
+}

@@ -1,0 +1,326 @@
+package authx
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// refreshPolicies is the policy set of the refresh endpoint.
+var refreshPolicies = newPolicySet([]Policy{Refresh})
+
+// refreshSources are where the refresh endpoint looks, in order, whatever
+// the guards' locations: the Authorization header, a JSON body, the refresh
+// cookie (with CSRF).
+var refreshSources = []Location{InHeader, InJSON, InCookie}
+
+// RevokeFamily revokes every token of a refresh family — every access and
+// refresh token descending from one login — on every guard and on the
+// refresh endpoint. It lasts until any token of the family has expired
+// (the longer of the configured TTLs, plus the leeway).
+func (a *Auth[T]) RevokeFamily(ctx context.Context, familyID string) error {
+	if a == nil || a.e == nil {
+		return ErrNotConfigured
+	}
+	if familyID == "" {
+		return fmt.Errorf("%w: empty family id", ErrTokenOption)
+	}
+	cfg := &a.e.cfg
+	until := cfg.now().Add(max(cfg.refreshTTL, cfg.accessTTL) + cfg.leeway)
+	if err := a.e.blocklist.Revoke(ctx, familyPrefix+familyID, until); err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
+	}
+	return nil
+}
+
+// renewal returns the token options that carry c's scopes, custom data,
+// audience, session and family into new tokens.
+func renewal(c *Claims) tokenOptionFunc {
+	return func(s *tokenSettings) {
+		if c.Scopes != nil {
+			s.scopesSet = true
+			s.scopes = append([]string(nil), c.Scopes...)
+		}
+		if len(c.data) > 0 {
+			s.data = make(map[string]json.RawMessage, len(c.data))
+			for _, d := range c.data {
+				s.data[d.name] = json.RawMessage(d.raw)
+			}
+		}
+		if c.Audience != nil {
+			s.audience = append([]string(nil), c.Audience...)
+		}
+		s.sid = c.SessionID
+		s.fam = c.FamilyID
+	}
+}
+
+// RefreshHandler returns the refresh endpoint: it trades a refresh token
+// for a new pair. It reads the token from the Authorization header, a JSON
+// body {"refresh_token": "…"} or the refresh cookie (with the CSRF checks),
+// in that order, whatever the guards' locations.
+//
+// A token from a header or body is answered 200 with an OAuth 2.0 token
+// response ({"access_token", "refresh_token", "token_type", "expires_in"});
+// a token from a cookie is answered 204 with new cookies, so that tokens
+// never reach page scripts. The new access token is not fresh and keeps the
+// scopes, custom data, audience, session and family of the refresh token;
+// the new refresh token keeps its expiry (a login lasts the refresh TTL).
+//
+// Rotation is on by default: each refresh token works once. Presenting a
+// spent one answers 401 [ErrRefreshReused]; past the grace window
+// ([WithRefreshReuseGrace]) it also revokes the whole family, because
+// reuse means the token was copied. Concurrent refreshes with one token:
+// exactly one succeeds.
+func (a *Auth[T]) RefreshHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a == nil || a.e == nil {
+			WriteError(w, "", newError(ErrNotConfigured, nil))
+			return
+		}
+		e := a.e
+		tok, loc, err := e.locateIn(r, refreshSources, true)
+		if err != nil {
+			e.deny(w, r, asError(err))
+			return
+		}
+		c, err := a.verifyRefresh(r, tok, loc)
+		if err != nil {
+			e.deny(w, r, asError(err))
+			return
+		}
+		pair, err := a.rotate(r.Context(), c)
+		if err != nil {
+			e.deny(w, r, asError(err))
+			return
+		}
+		if loc == InCookie {
+			err := a.SetAccessCookies(w, pair.AccessToken)
+			if err == nil && pair.RefreshToken != "" {
+				err = a.SetRefreshCookies(w, pair.RefreshToken)
+			}
+			if err != nil {
+				e.deny(w, r, classify(err, ErrMisconfigured))
+				return
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(pair)
+	})
+}
+
+// verifyRefresh verifies a refresh token found at loc: signature, claims,
+// type, CSRF for cookies, revocation of the token, its family and session.
+func (a *Auth[T]) verifyRefresh(r *http.Request, tok string, loc Location) (*Claims, error) {
+	e := a.e
+	c, err := e.check(r.Context(), tok, refreshPolicies)
+	if err != nil {
+		return nil, err
+	}
+	if err := Refresh.Check(r.Context(), c); err != nil {
+		return nil, err
+	}
+	if loc == InCookie {
+		if err := e.checkCSRF(r, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.revoked(r.Context(), c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// rotate spends c (unless rotation is off) and issues the new pair.
+func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
+	e := a.e
+	cfg := &e.cfg
+	if !cfg.noRotation {
+		first, spentAt, err := cfg.refresh.Spend(ctx, c.ID, c.ExpiresAt.Add(cfg.leeway))
+		if err != nil {
+			return nil, newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
+		}
+		if !first {
+			if cfg.now().Sub(spentAt) > cfg.reuseGrace && c.FamilyID != "" {
+				if err := a.RevokeFamily(ctx, c.FamilyID); err != nil {
+					return nil, err
+				}
+				cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: refresh token reused; family revoked",
+					slog.String("sub", c.Subject), slog.String("family", c.FamilyID))
+			}
+			return nil, newError(ErrRefreshReused, nil)
+		}
+	}
+	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
+	if err != nil {
+		return nil, err
+	}
+	if s.fam == "" { // a refresh token minted without a family (Python AuthX's)
+		if s.fam, err = randomID(); err != nil {
+			return nil, err
+		}
+	}
+	access, ac, err := a.issue(Access, c.Subject, s)
+	if err != nil {
+		return nil, err
+	}
+	pair := &TokenPair{
+		AccessToken: access,
+		TokenType:   "bearer",
+		ExpiresIn:   int64(ac.ExpiresAt.Sub(ac.IssuedAt) / time.Second),
+	}
+	if cfg.noRotation {
+		return pair, nil // the refresh token stays the client's
+	}
+	s.exp = c.ExpiresAt // the login's absolute lifetime
+	if pair.RefreshToken, _, err = a.issue(Refresh, c.Subject, s); err != nil {
+		return nil, err
+	}
+	return pair, nil
+}
+
+// ImplicitRefreshConfig configures [Auth.ImplicitRefresh]. Path rules match
+// the URL path exactly; method rules match methods exactly. A request is
+// refreshed when it is not excluded by path or method, and, where include
+// lists are given, is included by them.
+type ImplicitRefreshConfig struct {
+	// Delta: refresh when the access token expires within it. Default 10
+	// minutes, as Python AuthX.
+	Delta time.Duration
+	// IncludePaths, if non-empty, limits refreshing to these paths.
+	IncludePaths []string
+	// ExcludePaths are never refreshed.
+	ExcludePaths []string
+	// IncludeMethods, if non-empty, limits refreshing to these methods.
+	IncludeMethods []string
+	// ExcludeMethods are never refreshed.
+	ExcludeMethods []string
+}
+
+func (ic ImplicitRefreshConfig) applies(r *http.Request) bool {
+	path := r.URL.Path
+	switch {
+	case slices.Contains(ic.ExcludePaths, path):
+		return false
+	case len(ic.IncludePaths) > 0 && !slices.Contains(ic.IncludePaths, path):
+		return false
+	case slices.Contains(ic.ExcludeMethods, r.Method):
+		return false
+	case len(ic.IncludeMethods) > 0 && !slices.Contains(ic.IncludeMethods, r.Method):
+		return false
+	}
+	return true
+}
+
+// ImplicitRefresh returns middleware that keeps cookie sessions alive: when
+// a request carries a valid access-token cookie that expires within Delta,
+// it sets a new access cookie (and CSRF cookie) on the response before the
+// handler runs. The new token is not fresh and keeps the scopes, custom
+// data, session and family of the old one. Revoked tokens, tokens failing
+// the CSRF checks, and tokens from anywhere but the cookie are never
+// refreshed; failures leave the request untouched (the guard decides).
+func (a *Auth[T]) ImplicitRefresh(ic ImplicitRefreshConfig) func(http.Handler) http.Handler {
+	if ic.Delta <= 0 {
+		ic.Delta = 10 * time.Minute
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if a != nil && a.e != nil && ic.applies(r) {
+				a.refreshCookie(w, r, ic.Delta)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta time.Duration) {
+	e := a.e
+	ck, err := r.Cookie(e.cfg.cookies.AccessName)
+	if err != nil || ck.Value == "" || len(ck.Value) > e.cfg.maxToken {
+		return
+	}
+	ctx := r.Context()
+	c, err := e.check(ctx, ck.Value, newPolicySet(nil))
+	if err != nil || c.ExpiresAt.Sub(e.cfg.now()) >= delta {
+		return
+	}
+	if e.checkCSRF(r, c) != nil || e.revoked(ctx, c) != nil {
+		return
+	}
+	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
+	if err != nil {
+		return
+	}
+	tok, _, err := a.issue(Access, c.Subject, s)
+	if err != nil {
+		return
+	}
+	if err := a.SetAccessCookies(w, tok); err != nil {
+		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: implicit refresh could not set cookies", slog.String("error", err.Error()))
+	}
+}
+
+// LogoutHandler returns a handler that logs the caller out: it revokes the
+// presented access token and its refresh family (so every token of that
+// login stops working on every guard), revokes a presented refresh token
+// too, clears the four cookies and answers 204. A request with no valid
+// token is still answered 204 with cleared cookies (logging out twice is
+// not an error); a cookie-borne token failing the CSRF checks is refused
+// with 403, and a store that cannot record the revocation answers 503.
+func (a *Auth[T]) LogoutHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a == nil || a.e == nil {
+			WriteError(w, "", newError(ErrNotConfigured, nil))
+			return
+		}
+		e := a.e
+		var failed *Error
+		for _, refresh := range []bool{false, true} {
+			locs, ps := e.cfg.locations, newPolicySet(nil)
+			if refresh {
+				locs, ps = []Location{InCookie, InJSON}, refreshPolicies
+			}
+			tok, loc, err := e.locateIn(r, locs, refresh)
+			if err != nil {
+				continue
+			}
+			want := Access
+			if refresh {
+				want = Refresh
+			}
+			c, err := e.check(r.Context(), tok, ps)
+			if err != nil || c.Type != want {
+				continue
+			}
+			if loc == InCookie {
+				if err := e.checkCSRF(r, c); err != nil {
+					e.deny(w, r, asError(err))
+					return
+				}
+			}
+			if err := a.Revoke(r.Context(), c); err != nil {
+				failed = asError(err)
+			}
+			if c.FamilyID != "" {
+				if err := a.RevokeFamily(r.Context(), c.FamilyID); err != nil {
+					failed = asError(err)
+				}
+			}
+		}
+		a.UnsetCookies(w)
+		if failed != nil {
+			e.deny(w, r, failed)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -102,7 +102,10 @@ func ExampleAuth_RefreshHandler() {
 	refresh := func(tok string) (int, map[string]any) {
 		req, _ := http.NewRequest("POST", srv.URL+"/auth/refresh", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, _ := http.DefaultClient.Do(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, nil
+		}
 		defer resp.Body.Close()
 		var body map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&body)
@@ -136,7 +139,10 @@ func ExampleAuth_LogoutHandler() {
 	call := func(method, path, tok string) *http.Response {
 		req, _ := http.NewRequest(method, srv.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, _ := http.DefaultClient.Do(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return &http.Response{}
+		}
 		resp.Body.Close()
 		return resp
 	}

@@ -78,16 +78,8 @@ func routes(a *authx.Auth[user]) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"message": "authx demo: POST /auth/login, then GET /api/me"})
 	})
 	mux.HandleFunc("POST /auth/login", func(w http.ResponseWriter, r *http.Request) { login(a, w, r) })
-	mux.Handle("POST /auth/refresh", a.Require(authx.Refresh).WrapFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, _ := authx.ClaimsFrom(r.Context())
-		pair, err := a.CreateTokenPair(c.Subject, authx.Grant(c.Scopes...))
-		if err != nil {
-			a.WriteError(w, r, err)
-			return
-		}
-		_ = a.Revoke(r.Context(), c) // single use
-		writeJSON(w, http.StatusOK, pair)
-	}))
+	mux.Handle("POST /auth/refresh", a.RefreshHandler()) // rotation with reuse detection
+	mux.Handle("POST /auth/logout", a.LogoutHandler())   // revokes the login, clears cookies
 	mux.Handle("GET /api/me", a.Require(a.KnownSubject()).WrapFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := authx.ClaimsFrom(r.Context())
 		u, _ := authx.SubjectFrom[user](r.Context())

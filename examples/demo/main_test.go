@@ -81,4 +81,17 @@ func TestDemoFlow(t *testing.T) {
 	if code, _ := do(t, srv, "POST", "/auth/refresh", refresh, ""); code != 401 {
 		t.Errorf("refresh token reused: %d, want 401", code)
 	}
+	code, again := do(t, srv, "POST", "/auth/login", "", `{"username":"alice","password":"alice-password"}`)
+	if code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	if code, _ := do(t, srv, "POST", "/auth/logout", again["access_token"].(string), ""); code != 204 {
+		t.Errorf("logout: %d, want 204", code)
+	}
+	if code, _ := do(t, srv, "GET", "/api/me", again["access_token"].(string), ""); code != 401 {
+		t.Errorf("after logout: %d, want 401", code)
+	}
+	if code, _ := do(t, srv, "POST", "/auth/refresh", again["refresh_token"].(string), ""); code != 401 {
+		t.Errorf("refresh after logout: %d, want 401", code)
+	}
 }

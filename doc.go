@@ -44,6 +44,11 @@
 //     never passes [Refresh], whatever location it came from.
 //   - Revocation is checked on every guarded request; when the blocklist
 //     or the subject store cannot answer, the request is denied (503).
+//   - Cookie-borne tokens on unsafe methods need a same-origin request
+//     (Sec-Fetch-Site/Origin) and the double-submit CSRF header, compared in
+//     constant time with the csrf claim inside the signed token.
+//   - Refresh tokens are single-use; a reused one revokes every token of its
+//     login (see [Auth.RefreshHandler]).
 //   - Responses never contain tokens, keys or internal error text; details go
 //     to the [WithLogger] logger, which never receives tokens or keys.
 package authx

@@ -271,7 +271,8 @@ func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta ti
 // LogoutHandler returns a handler that logs the caller out: it revokes the
 // presented access token and its refresh family (so every token of that
 // login stops working on every guard), revokes a presented refresh token
-// too, clears the four cookies and answers 204. A request with no valid
+// too, clears the four cookies and answers 204. An expired token still
+// ends its family: only its signature and type are checked. A request with no valid
 // token is still answered 204 with cleared cookies (logging out twice is
 // not an error); a cookie-borne token failing the CSRF checks is refused
 // with 403, and a store that cannot record the revocation answers 503.
@@ -284,9 +285,9 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 		e := a.e
 		var failed *Error
 		for _, refresh := range []bool{false, true} {
-			locs, ps := e.cfg.locations, newPolicySet(nil)
+			locs := e.cfg.locations
 			if refresh {
-				locs, ps = []Location{InCookie, InJSON}, refreshPolicies
+				locs = []Location{InCookie, InJSON}
 			}
 			tok, loc, err := e.locateIn(r, locs, refresh)
 			if err != nil {
@@ -296,7 +297,9 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 			if refresh {
 				want = Refresh
 			}
-			c, err := e.check(r.Context(), tok, ps)
+			// Signature and type only: an expired token of ours still names
+			// a login whose family must end.
+			c, err := e.keys.parse(tok, e.cfg.maxScopes)
 			if err != nil || c.Type != want {
 				continue
 			}

@@ -137,6 +137,11 @@ func (e *engine) validate(c *Claims) error {
 	if !c.IssuedAt.IsZero() && now.Add(lee).Before(c.IssuedAt) {
 		return newError(ErrIssuedInFuture, nil)
 	}
+	return e.validateParties(c)
+}
+
+// validateParties checks issuer and audience.
+func (e *engine) validateParties(c *Claims) error {
 	if e.cfg.issuer != "" && c.Issuer != e.cfg.issuer {
 		return newError(ErrIssuer, nil)
 	}

@@ -111,27 +111,51 @@ func (e *engine) checkCSRF(r *http.Request, c *Claims) error {
 	if !e.needsCSRF(r.Method) {
 		return nil
 	}
+	return e.checkCSRFOf(r, c)
+}
+
+// checkCSRFOf checks r whatever its method, against the csrf claims of one
+// or more cookie-borne tokens: the header must match one of them. The
+// session endpoints (refresh, logout) use it for every method, so that a
+// cross-site link (a top-level GET, which carries SameSite=Lax cookies)
+// cannot rotate or end a session.
+func (e *engine) checkCSRFOf(r *http.Request, cs ...*Claims) error {
 	cfg := &e.cfg.csrf
+	if cfg.InsecureDisable || len(cs) == 0 {
+		return nil
+	}
 	if !cfg.InsecureNoOriginCheck {
 		if err := e.cfg.cop.Check(r); err != nil {
 			return newError(ErrCrossOrigin, err)
 		}
 	}
-	header := cfg.Header
-	if c.Type == Refresh {
-		header = cfg.RefreshHeader
+	var formValue string
+	formRead := false
+	missing := true
+	for _, c := range cs {
+		header := cfg.Header
+		if c.Type == Refresh {
+			header = cfg.RefreshHeader
+		}
+		got := r.Header.Get(header)
+		if got == "" && cfg.FormField != "" {
+			if !formRead {
+				formValue, formRead = e.csrfFromForm(r), true
+			}
+			got = formValue
+		}
+		if got == "" {
+			continue
+		}
+		missing = false
+		if c.CSRF != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.CSRF)) == 1 {
+			return nil
+		}
 	}
-	got := r.Header.Get(header)
-	if got == "" && cfg.FormField != "" {
-		got = e.csrfFromForm(r)
-	}
-	if got == "" {
+	if missing {
 		return newError(ErrCSRFMissing, nil)
 	}
-	if c.CSRF == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.CSRF)) != 1 {
-		return newError(ErrCSRFMismatch, nil)
-	}
-	return nil
+	return newError(ErrCSRFMismatch, nil)
 }
 
 // csrfFromForm reads the CSRF form field of a urlencoded body, bounded by

@@ -78,8 +78,8 @@ func Example_cookieLogin() {
 
 	b := newBrowser(srv)
 	fmt.Println(b.do("POST", "/login", ""))
-	fmt.Println(b.do("GET", "/me", ""))                        // safe method: no CSRF header needed
-	fmt.Println(b.do("POST", "/transfer", ""))                 // a forged form post has no header
+	fmt.Println(b.do("GET", "/me", ""))                         // safe method: no CSRF header needed
+	fmt.Println(b.do("POST", "/transfer", ""))                  // a forged form post has no header
 	fmt.Println(b.do("POST", "/transfer", "csrf_access_token")) // the page's script sends it
 	// Output:
 	// 204

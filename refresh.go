@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,8 +21,9 @@ var refreshSources = []Location{InHeader, InJSON, InCookie}
 
 // RevokeFamily revokes every token of a refresh family — every access and
 // refresh token descending from one login — on every guard and on the
-// refresh endpoint. It lasts until any token of the family has expired
-// (the longer of the configured TTLs, plus the leeway).
+// refresh endpoint. It lasts until any token of the family has expired:
+// tokens of a family never outlive the longer of the configured TTLs (see
+// [Auth.CreateTokenPair]), plus the leeway.
 func (a *Auth[T]) RevokeFamily(ctx context.Context, familyID string) error {
 	if a == nil || a.e == nil {
 		return ErrNotConfigured
@@ -29,12 +31,20 @@ func (a *Auth[T]) RevokeFamily(ctx context.Context, familyID string) error {
 	if familyID == "" {
 		return fmt.Errorf("%w: empty family id", ErrTokenOption)
 	}
-	cfg := &a.e.cfg
-	until := cfg.now().Add(max(cfg.refreshTTL, cfg.accessTTL) + cfg.leeway)
-	if err := a.e.blocklist.Revoke(ctx, familyPrefix+familyID, until); err != nil {
+	return a.e.revokeFamily(ctx, familyID)
+}
+
+func (e *engine) revokeFamily(ctx context.Context, familyID string) error {
+	until := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway)
+	if err := e.blocklist.Revoke(ctx, familyPrefix+familyID, until); err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}
 	return nil
+}
+
+// familyLifetime bounds the life of any token of a refresh family.
+func (e *engine) familyLifetime() time.Duration {
+	return max(e.cfg.refreshTTL, e.cfg.accessTTL)
 }
 
 // renewal returns the token options that carry c's scopes, custom data,
@@ -83,12 +93,7 @@ func (a *Auth[T]) RefreshHandler() http.Handler {
 			return
 		}
 		e := a.e
-		tok, loc, err := e.locateIn(r, refreshSources, true)
-		if err != nil {
-			e.deny(w, r, asError(err))
-			return
-		}
-		c, err := a.verifyRefresh(r, tok, loc)
+		c, loc, err := a.findRefresh(r)
 		if err != nil {
 			e.deny(w, r, asError(err))
 			return
@@ -117,8 +122,36 @@ func (a *Auth[T]) RefreshHandler() http.Handler {
 	})
 }
 
+// findRefresh looks for the refresh token in each source in turn. An access
+// token in the Authorization header (an API client that always sends one) does
+// not hide a refresh token in the body or cookie; if no source holds a
+// refresh token, the first error found is returned.
+func (a *Auth[T]) findRefresh(r *http.Request) (*Claims, Location, error) {
+	var first error
+	for _, loc := range refreshSources {
+		tok, _, err := a.e.locateIn(r, []Location{loc}, true)
+		if err == nil {
+			var c *Claims
+			if c, err = a.verifyRefresh(r, tok, loc); err == nil {
+				return c, loc, nil
+			}
+			if !errors.Is(err, ErrRefreshRequired) {
+				return nil, loc, err
+			}
+		}
+		if first == nil && !errors.Is(err, ErrNoToken) {
+			first = err
+		}
+	}
+	if first == nil {
+		first = newError(ErrNoToken, nil)
+	}
+	return nil, 0, first
+}
+
 // verifyRefresh verifies a refresh token found at loc: signature, claims,
-// type, CSRF for cookies, revocation of the token, its family and session.
+// type, CSRF for cookies (on every method), revocation of the token, its
+// family and session.
 func (a *Auth[T]) verifyRefresh(r *http.Request, tok string, loc Location) (*Claims, error) {
 	e := a.e
 	c, err := e.check(r.Context(), tok, refreshPolicies)
@@ -129,7 +162,7 @@ func (a *Auth[T]) verifyRefresh(r *http.Request, tok string, loc Location) (*Cla
 		return nil, err
 	}
 	if loc == InCookie {
-		if err := e.checkCSRF(r, c); err != nil {
+		if err := e.checkCSRFOf(r, c); err != nil {
 			return nil, err
 		}
 	}
@@ -149,12 +182,13 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 			return nil, newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
 		}
 		if !first {
-			if cfg.now().Sub(spentAt) > cfg.reuseGrace && c.FamilyID != "" {
-				if err := a.RevokeFamily(ctx, c.FamilyID); err != nil {
+			if cfg.reuseGrace == 0 || cfg.now().Sub(spentAt) > cfg.reuseGrace {
+				fam := familyOf(c)
+				if err := e.revokeFamily(ctx, fam); err != nil {
 					return nil, err
 				}
 				cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: refresh token reused; family revoked",
-					slog.String("sub", c.Subject), slog.String("family", c.FamilyID))
+					slog.String("sub", c.Subject), slog.String("family", fam))
 			}
 			return nil, newError(ErrRefreshReused, nil)
 		}
@@ -163,11 +197,7 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.fam == "" { // a refresh token minted without a family (Python AuthX's)
-		if s.fam, err = randomID(); err != nil {
-			return nil, err
-		}
-	}
+	s.fam = familyOf(c)
 	access, ac, err := a.issue(Access, c.Subject, s)
 	if err != nil {
 		return nil, err
@@ -180,11 +210,26 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 	if cfg.noRotation {
 		return pair, nil // the refresh token stays the client's
 	}
-	s.exp = c.ExpiresAt // the login's absolute lifetime
+	// The login's absolute lifetime, within the family bound (a token
+	// minted elsewhere may claim more).
+	s.exp = c.ExpiresAt
+	if limit := cfg.now().Add(e.familyLifetime()); s.exp.After(limit) {
+		s.exp = limit
+	}
 	if pair.RefreshToken, _, err = a.issue(Refresh, c.Subject, s); err != nil {
 		return nil, err
 	}
 	return pair, nil
+}
+
+// familyOf returns c's refresh family. A refresh token minted without one
+// (by Python AuthX) founds a family named by its own id, so that reusing it
+// after a rotation still revokes what descended from it.
+func familyOf(c *Claims) string {
+	if c.FamilyID != "" {
+		return c.FamilyID
+	}
+	return c.ID
 }
 
 // ImplicitRefreshConfig configures [Auth.ImplicitRefresh]. Path rules match
@@ -272,10 +317,12 @@ func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta ti
 // presented access token and its refresh family (so every token of that
 // login stops working on every guard), revokes a presented refresh token
 // too, clears the four cookies and answers 204. An expired token still
-// ends its family: only its signature and type are checked. A request with no valid
-// token is still answered 204 with cleared cookies (logging out twice is
-// not an error); a cookie-borne token failing the CSRF checks is refused
-// with 403, and a store that cannot record the revocation answers 503.
+// ends its family: its signature, type, issuer and audience are checked, not
+// its expiry. A request with no valid token is still answered 204 with
+// cleared cookies (logging out twice is not an error). Cookie-borne tokens
+// need the CSRF checks on every method (a cross-site link must not log
+// anyone out); the header may carry either token's csrf value. A store that
+// cannot record the revocation answers 503.
 func (a *Auth[T]) LogoutHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a == nil || a.e == nil {
@@ -283,39 +330,36 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 			return
 		}
 		e := a.e
-		var failed *Error
-		for _, refresh := range []bool{false, true} {
+		var found, fromCookie []*Claims
+		for _, want := range []TokenType{Access, Refresh} {
 			locs := e.cfg.locations
-			if refresh {
+			if want == Refresh {
 				locs = []Location{InCookie, InJSON}
 			}
-			tok, loc, err := e.locateIn(r, locs, refresh)
+			tok, loc, err := e.locateIn(r, locs, want == Refresh)
 			if err != nil {
 				continue
 			}
-			want := Access
-			if refresh {
-				want = Refresh
-			}
-			// Signature and type only: an expired token of ours still names
-			// a login whose family must end.
 			c, err := e.keys.parse(tok, e.cfg.maxScopes)
-			if err != nil || c.Type != want {
+			if err != nil || c.Type != want || e.validateParties(c) != nil {
 				continue
 			}
+			found = append(found, c)
 			if loc == InCookie {
-				if err := e.checkCSRF(r, c); err != nil {
-					e.deny(w, r, asError(err))
-					return
-				}
+				fromCookie = append(fromCookie, c)
 			}
+		}
+		if err := e.checkCSRFOf(r, fromCookie...); err != nil {
+			e.deny(w, r, asError(err))
+			return
+		}
+		var failed *Error
+		for _, c := range found {
 			if err := a.Revoke(r.Context(), c); err != nil {
 				failed = asError(err)
 			}
-			if c.FamilyID != "" {
-				if err := a.RevokeFamily(r.Context(), c.FamilyID); err != nil {
-					failed = asError(err)
-				}
+			if err := e.revokeFamily(r.Context(), familyOf(c)); err != nil {
+				failed = asError(err)
 			}
 		}
 		a.UnsetCookies(w)

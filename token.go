@@ -235,7 +235,7 @@ func TokenID(jti string) TokenOption {
 // response (RFC 6749 §5.1) and as Python AuthX's TokenResponse.
 type TokenPair struct {
 	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 	// TokenType is "bearer".
 	TokenType string `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
@@ -273,7 +273,9 @@ func (a *Auth[T]) CreateRefreshToken(sub string, opts ...TokenOption) (string, e
 // CreateTokenPair issues an access and a refresh token for sub with the same
 // scopes, custom data, audience, session and refresh family. [ExpiresIn] and
 // [ExpiresAt] apply to the access token, [RefreshExpiresIn] to the refresh
-// token.
+// token. Tokens of a refresh family (a pair, or a refresh token) may not
+// outlive the longer of [WithAccessTTL] and [WithRefreshTTL]: that is how
+// long a family revocation lasts. Raise WithRefreshTTL for longer logins.
 func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, error) {
 	s, err := a.settings(sub, opts)
 	if err != nil {
@@ -382,6 +384,12 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 		default:
 			c.ExpiresAt = now.Add(cfg.refreshTTL)
 		}
+	}
+	if c.FamilyID != "" && c.ExpiresAt.Sub(now) > a.e.familyLifetime() {
+		// A family is revoked for the longer TTL; a longer-lived member would
+		// outlive its revocation.
+		return "", nil, fmt.Errorf("%w: a token of a refresh family may live at most %v (WithAccessTTL/WithRefreshTTL); got %v",
+			ErrTokenOption, a.e.familyLifetime(), c.ExpiresAt.Sub(now))
 	}
 	if a.usesCookies() {
 		if c.CSRF, err = uuid4(); err != nil {

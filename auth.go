@@ -162,18 +162,16 @@ func (e *engine) validateParties(c *Claims) error {
 // revoked consults the blocklist for the token, its refresh family and its
 // session, failing closed.
 func (e *engine) revoked(ctx context.Context, c *Claims) error {
-	var bad bool
-	var err error
-	switch {
-	case c.FamilyID == "" && c.SessionID == "":
-		bad, err = e.blocklist.IsRevoked(ctx, c.ID)
-	case c.SessionID == "":
-		bad, err = e.blocklist.IsRevoked(ctx, c.ID, familyPrefix+c.FamilyID)
-	case c.FamilyID == "":
-		bad, err = e.blocklist.IsRevoked(ctx, c.ID, sessionPrefix+c.SessionID)
-	default:
-		bad, err = e.blocklist.IsRevoked(ctx, c.ID, familyPrefix+c.FamilyID, sessionPrefix+c.SessionID)
+	// The ids live in c's scratch array: c is on the heap already, so the
+	// variadic call allocates nothing.
+	ids := append(c.revIDs[:0], c.ID)
+	if c.FamilyID != "" {
+		ids = append(ids, familyPrefix+c.FamilyID)
 	}
+	if c.SessionID != "" {
+		ids = append(ids, sessionPrefix+c.SessionID)
+	}
+	bad, err := e.blocklist.IsRevoked(ctx, ids...)
 	if err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}

@@ -50,7 +50,8 @@ type Claims struct {
 	// refresh tokens).
 	FamilyID string
 
-	data []rawClaim
+	data   []rawClaim
+	revIDs [3]string // scratch for the blocklist query
 }
 
 // rawClaim is one custom claim as it stood in the token, undecoded.

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"sync"
+
+	"github.com/coder/websocket"
 )
 
 // Auth issues and verifies tokens and builds guards. T is the application's
@@ -276,6 +279,9 @@ type Guard struct {
 	e      *engine
 	ps     policySet
 	newCtx func(context.Context, *Claims) context.Context
+
+	mu    sync.Mutex
+	conns map[*websocket.Conn]*wsWatch // live WebSocket connections (ws.go)
 }
 
 // Err reports a mistake made building the guard (an invalid scope pattern, a

@@ -52,6 +52,10 @@ type Claims struct {
 
 	data   []rawClaim
 	revIDs [3]string // scratch for the blocklist query
+
+	// For WebSocket tickets: the access token the ticket stands for.
+	ticketJTI string
+	ticketExp time.Time
 }
 
 // rawClaim is one custom claim as it stood in the token, undecoded.
@@ -81,6 +85,7 @@ const (
 var reservedClaims = [...]string{
 	claimSub, claimJTI, claimIss, claimAud, claimExp, claimIat, claimNbf,
 	claimType, claimFresh, claimScopes, claimCSRF, claimSID, claimFam,
+	claimTicketJTI, claimTicketExp,
 }
 
 // reservedIndex returns the index of name in reservedClaims, or -1; folded
@@ -267,12 +272,16 @@ func decodeClaims(payload string, maxScopes int) (*Claims, error) {
 			c.SessionID, err = boundedString(&sc, true)
 		case claimFam:
 			c.FamilyID, err = boundedString(&sc, true)
+		case claimTicketJTI:
+			c.ticketJTI, err = boundedString(&sc, false)
+		case claimTicketExp:
+			c.ticketExp, err = numericDate(&sc)
 		case claimType:
 			var t string
 			t, err = sc.String()
 			if err == nil {
 				switch TokenType(t) {
-				case Access, Refresh:
+				case Access, Refresh, ticketType:
 					c.Type = TokenType(t)
 					hasType = true
 				default:
@@ -383,7 +392,7 @@ func appendClaims(b []byte, c *Claims, data map[string]json.RawMessage) []byte {
 	b = appendString(b, c.ID)
 	b = append(b, `,"type":`...)
 	b = appendString(b, string(c.Type))
-	if c.Type == Access {
+	if c.Type == Access || c.Type == ticketType {
 		b = append(b, `,"fresh":`...)
 		b = strconv.AppendBool(b, c.Fresh)
 	}
@@ -421,6 +430,12 @@ func appendClaims(b []byte, c *Claims, data map[string]json.RawMessage) []byte {
 	if c.FamilyID != "" {
 		b = append(b, `,"fam":`...)
 		b = appendString(b, c.FamilyID)
+	}
+	if c.ticketJTI != "" {
+		b = append(b, `,"ati":`...)
+		b = appendString(b, c.ticketJTI)
+		b = append(b, `,"axp":`...)
+		b = strconv.AppendInt(b, c.ticketExp.Unix(), 10)
 	}
 	for _, name := range sortedKeys(data) {
 		b = append(b, ',')

@@ -47,6 +47,8 @@ type config struct {
 	refresh     RefreshStore
 	reuseGrace  time.Duration
 	noRotation  bool
+	wsRecheck   time.Duration
+	ticketTTL   time.Duration
 	getter      any
 	blocklist   Blocklist
 	onError     func(http.ResponseWriter, *http.Request, error)
@@ -69,6 +71,8 @@ func defaultConfig() config {
 		jsonAccess:  "access_token",
 		jsonRefresh: "refresh_token",
 		reuseGrace:  5 * time.Second,
+		wsRecheck:   30 * time.Second,
+		ticketTTL:   30 * time.Second,
 		logger:      slog.New(slog.DiscardHandler),
 		realm:       "api",
 		maxToken:    8 << 10,
@@ -464,6 +468,31 @@ func WithMaxScopes(n int) Option {
 			return
 		}
 		c.maxScopes = n
+	})
+}
+
+// WithWebSocketRecheck sets how often a live WebSocket connection's token
+// is checked against the blocklist (and the clock, for a controlled clock);
+// expiry by the real clock closes it on time regardless. Default 30 seconds.
+func WithWebSocketRecheck(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errorf("WebSocket recheck interval must be positive, got %v", d)
+			return
+		}
+		c.wsRecheck = d
+	})
+}
+
+// WithTicketTTL sets how long a WebSocket ticket (see [Auth.TicketHandler])
+// stays redeemable. Default 30 seconds; at most 5 minutes.
+func WithTicketTTL(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 || d > 5*time.Minute {
+			c.errorf("ticket TTL %v out of range (0, 5m]", d)
+			return
+		}
+		c.ticketTTL = d
 	})
 }
 

@@ -38,6 +38,7 @@ type tokenSettings struct {
 	fam        string
 	jti        string
 	nbf        time.Time
+	ticketFor  *Claims // WebSocket tickets: the access token traded
 }
 
 func (s *tokenSettings) errorf(format string, args ...any) {
@@ -363,7 +364,10 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 			return "", nil, err
 		}
 	}
-	if typ == Access {
+	if s.ticketFor != nil {
+		c.ticketJTI, c.ticketExp = s.ticketFor.ID, s.ticketFor.ExpiresAt
+	}
+	if typ == Access || typ == ticketType {
 		c.Fresh = s.fresh
 		switch {
 		case !s.exp.IsZero():

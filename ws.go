@@ -1,0 +1,468 @@
+package authx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authx-go/authx/internal/jsonscan"
+	"github.com/coder/websocket"
+)
+
+// WebSocketProtocol is the marker subprotocol of the Sec-WebSocket-Protocol
+// token source: a browser that cannot set headers on a WebSocket handshake
+// offers ["authx.bearer", token] as subprotocols,
+//
+//	new WebSocket(url, ["authx.bearer", accessToken])
+//
+// and the server echoes only the marker, never the token.
+const WebSocketProtocol = "authx.bearer"
+
+// ticketType is the type claim of WebSocket tickets (see
+// [Auth.TicketHandler]); no guard admits one as a bearer token.
+const ticketType TokenType = "ws_ticket"
+
+// Ticket claim names: the id and expiry of the access token a ticket was
+// traded for, so that the connection lives and is revoked with it.
+const (
+	claimTicketJTI = "ati"
+	claimTicketExp = "axp"
+)
+
+var (
+	errForeignOrigin = errors.New("cookie-authenticated WebSocket handshake from a foreign or null Origin")
+	errTicketReused  = errors.New("WebSocket ticket already used")
+	errOtherSubject  = errors.New("re-authentication with another subject's token")
+)
+
+// Accept authenticates a WebSocket handshake and then upgrades it with
+// [websocket.Accept]. The guard's policies run on the handshake request
+// before any upgrade, so a refusal is a real HTTP response (401, 403, 503)
+// with WWW-Authenticate, never an accepted-then-closed socket; on refusal
+// Accept has written that response and returns the error.
+//
+// Token sources, in order: a single-use ticket in the "ticket" query
+// parameter (see [Auth.TicketHandler]); the configured locations; then what
+// browsers can send on a handshake — the [WebSocketProtocol] subprotocol, the
+// query parameter ([WithQueryParam], "token") and the access cookie. A
+// handshake authenticated by a cookie must come from the server's own origin
+// (or one of opts.OriginPatterns): a foreign or "null" Origin is refused with
+// 403 (cross-site WebSocket hijacking). websocket.Accept's own origin check
+// stays on.
+//
+// opts is copied, never mutated; nil means defaults. On success the
+// connection's token is watched while the handler runs: when it expires or
+// is revoked (the token, its family or its session), the connection is
+// closed with [websocket.StatusPolicyViolation] (1008) and a reason; a
+// client can extend it in-band (see [Guard.Reauthenticate]). Derive a
+// context for [SubjectFrom] with [Guard.NewContext].
+func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.AcceptOptions) (*websocket.Conn, *Claims, error) {
+	var o websocket.AcceptOptions
+	if opts != nil {
+		o = *opts
+		o.Subprotocols = append([]string(nil), opts.Subprotocols...)
+		o.OriginPatterns = append([]string(nil), opts.OriginPatterns...)
+	}
+	c, usedProtocol, authErr := g.authenticateWS(r, o.OriginPatterns)
+	if authErr != nil {
+		g.deny(w, r, authErr)
+		return nil, nil, authErr
+	}
+	if usedProtocol {
+		// Echo the marker (browsers fail a handshake whose answer names no
+		// offered protocol) after the application's own protocols; the token
+		// is never among o.Subprotocols, so it is never echoed.
+		o.Subprotocols = append(o.Subprotocols, WebSocketProtocol)
+	}
+	conn, err := websocket.Accept(w, r, &o)
+	if err != nil {
+		return nil, nil, err // websocket.Accept has answered the client
+	}
+	g.watch(r.Context(), conn, c)
+	return conn, c, nil
+}
+
+// NewContext returns ctx carrying c and the lazily resolved subject, as a
+// guarded HTTP request's context does; use it after [Guard.Accept] so that
+// [ClaimsFrom] and [SubjectFrom] work in the connection's code.
+func (g *Guard) NewContext(ctx context.Context, c *Claims) context.Context {
+	if g == nil || g.newCtx == nil {
+		return ctx
+	}
+	return g.newCtx(ctx, c)
+}
+
+// authenticateWS runs the guard's pipeline on a handshake request.
+func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claims, bool, *Error) {
+	if g == nil || g.e == nil {
+		return nil, false, newError(ErrNotConfigured, nil)
+	}
+	if g.ps.err != nil {
+		return nil, false, newError(ErrMisconfigured, g.ps.err)
+	}
+	e := g.e
+	ctx := r.Context()
+	var c *Claims
+	var loc Location
+	usedProtocol := false
+	if t := r.URL.Query()["ticket"]; len(t) > 0 {
+		if len(t) > 1 {
+			return nil, false, newError(ErrInvalidRequest, errTwoParams)
+		}
+		tc, err := e.redeemTicket(ctx, t[0])
+		if err != nil {
+			return nil, false, asError(err)
+		}
+		c, loc = tc, InQuery
+	} else {
+		tok, l, fromProtocol, err := e.locateWS(r, g.ps.refresh)
+		if err != nil {
+			return nil, false, asError(err)
+		}
+		if c, err = e.check(ctx, tok, g.ps); err != nil {
+			return nil, false, asError(err)
+		}
+		loc, usedProtocol = l, fromProtocol
+	}
+	if loc == InCookie {
+		if err := checkWSOrigin(r, originPatterns); err != nil {
+			return nil, false, newError(ErrCrossOrigin, err)
+		}
+	}
+	if err := e.revoked(ctx, c); err != nil {
+		return nil, false, asError(err)
+	}
+	if err := e.policies(g.newCtx(ctx, c), c, g.ps); err != nil {
+		return nil, false, asError(err)
+	}
+	return c, usedProtocol, nil
+}
+
+// locateWS finds the handshake's token: the configured locations (a
+// handshake has no JSON body), then the subprotocol, query and cookie.
+func (e *engine) locateWS(r *http.Request, refresh bool) (tok string, loc Location, fromProtocol bool, err error) {
+	locs := make([]Location, 0, 4)
+	for _, l := range e.cfg.locations {
+		if l != InJSON {
+			locs = append(locs, l)
+		}
+	}
+	tok, loc, err = e.locateIn(r, locs, refresh)
+	if err == nil || !errors.Is(err, ErrNoToken) {
+		return tok, loc, false, err
+	}
+	if tok, err = protocolToken(r); err != nil || tok != "" {
+		if len(tok) > e.cfg.maxToken {
+			return "", InHeader, true, newError(ErrTokenTooLarge, nil)
+		}
+		return tok, InHeader, true, err
+	}
+	var extra []Location
+	for _, l := range []Location{InQuery, InCookie} {
+		if !containsLocation(locs, l) {
+			extra = append(extra, l)
+		}
+	}
+	tok, loc, err = e.locateIn(r, extra, refresh)
+	return tok, loc, false, err
+}
+
+func containsLocation(ls []Location, l Location) bool {
+	for _, x := range ls {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+// protocolToken reads the token offered after the marker subprotocol.
+func protocolToken(r *http.Request) (string, error) {
+	var protos []string
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				protos = append(protos, p)
+			}
+		}
+	}
+	for i, p := range protos {
+		if p != WebSocketProtocol {
+			continue
+		}
+		if i+1 >= len(protos) {
+			return "", newError(ErrMalformed, errors.New("marker subprotocol without a token"))
+		}
+		return protos[i+1], nil
+	}
+	return "", nil
+}
+
+// checkWSOrigin refuses a cookie-authenticated handshake unless its Origin
+// is the request's host or matches a pattern (as websocket.Accept matches
+// them). A missing Origin is not a browser, which always sends one.
+func checkWSOrigin(r *http.Request, patterns []string) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return errForeignOrigin // includes "null"
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	for _, p := range patterns {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
+			return nil
+		}
+	}
+	return errForeignOrigin
+}
+
+// wsWatch is the live state of one accepted connection.
+type wsWatch struct {
+	conn   *websocket.Conn
+	mu     sync.Mutex
+	claims *Claims
+	wake   chan struct{} // a re-authentication moved the expiry
+}
+
+func (w *wsWatch) current() *Claims {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.claims
+}
+
+// watch closes conn when its token expires or is revoked, until ctx (the
+// handshake request's, cancelled when the handler returns) is done.
+func (g *Guard) watch(ctx context.Context, conn *websocket.Conn, c *Claims) {
+	w := &wsWatch{conn: conn, claims: c, wake: make(chan struct{}, 1)}
+	g.mu.Lock()
+	if g.conns == nil {
+		g.conns = make(map[*websocket.Conn]*wsWatch)
+	}
+	g.conns[conn] = w
+	g.mu.Unlock()
+	go g.watchLoop(ctx, w)
+}
+
+func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
+	defer func() {
+		g.mu.Lock()
+		delete(g.conns, w.conn)
+		g.mu.Unlock()
+	}()
+	e := g.e
+	interval := e.cfg.wsRecheck
+	for {
+		c := w.current()
+		wait := min(interval, c.ExpiresAt.Add(e.cfg.leeway).Sub(e.cfg.now()))
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-w.wake:
+				t.Stop()
+				continue
+			case <-t.C:
+			}
+		}
+		c = w.current()
+		reason, status := "", websocket.StatusPolicyViolation
+		if !e.cfg.now().Before(c.ExpiresAt.Add(e.cfg.leeway)) {
+			reason = "token expired"
+		} else if err := e.revoked(ctx, c); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			reason = "token revoked"
+			if errors.Is(err, ErrUnavailable) {
+				reason, status = "authentication unavailable", websocket.StatusTryAgainLater
+			}
+		}
+		if reason != "" {
+			e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "authx: closing WebSocket",
+				slog.String("sub", c.Subject), slog.String("reason", reason))
+			_ = w.conn.Close(status, reason)
+			return
+		}
+	}
+}
+
+// Reauthenticate extends a connection accepted by [Guard.Accept] with a new
+// access token the client sent in-band (see [ParseReauth]): the token must
+// pass the guard's policies and belong to the same subject. On success the
+// connection lives until the new token expires; on failure it is closed
+// with 1008 and the error returned.
+func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token string) (*Claims, error) {
+	if g == nil || g.e == nil {
+		return nil, newError(ErrNotConfigured, nil)
+	}
+	g.mu.Lock()
+	w := g.conns[conn]
+	g.mu.Unlock()
+	if w == nil {
+		return nil, newError(ErrMisconfigured, errors.New("connection not accepted by this guard, or no longer watched"))
+	}
+	c, err := g.e.check(ctx, token, g.ps)
+	if err == nil && c.Subject != w.current().Subject {
+		err = newError(ErrForbidden, errOtherSubject)
+	}
+	if err == nil {
+		err = g.e.revoked(ctx, c)
+	}
+	if err == nil {
+		err = g.e.policies(g.newCtx(ctx, c), c, g.ps)
+	}
+	if err != nil {
+		_ = conn.Close(websocket.StatusPolicyViolation, "re-authentication failed")
+		return nil, asError(err)
+	}
+	w.mu.Lock()
+	w.claims = c
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return c, nil
+}
+
+// reauthMessage is the agreed shape of an in-band re-authentication.
+type reauthMessage struct {
+	Type  string `json:"type"`
+	Token string `json:"token"`
+}
+
+const reauthType = "authx.reauth"
+
+// ReauthMessage returns the in-band re-authentication message carrying
+// token: {"type":"authx.reauth","token":"…"}. A client sends it as a text
+// message before its token expires.
+func ReauthMessage(token string) []byte {
+	b, _ := json.Marshal(reauthMessage{Type: reauthType, Token: token})
+	return b
+}
+
+// ParseReauth reports whether msg is a re-authentication message and
+// returns its token. Call it on each message the connection reads and hand
+// the token to [Guard.Reauthenticate].
+func ParseReauth(msg []byte) (string, bool) {
+	sc := jsonscan.New(msg)
+	if sc.Begin() != nil {
+		return "", false
+	}
+	var typ, tok string
+	for {
+		k, done, err := sc.Next()
+		if err != nil {
+			return "", false
+		}
+		if done {
+			break
+		}
+		switch string(k) {
+		case "type", "token":
+			v, err := sc.String()
+			if err != nil {
+				return "", false
+			}
+			if string(k) == "type" {
+				typ = string(v)
+			} else {
+				tok = string(v)
+			}
+		default:
+			if _, err := sc.Skip(); err != nil {
+				return "", false
+			}
+		}
+	}
+	if sc.End() != nil || typ != reauthType || tok == "" {
+		return "", false
+	}
+	return tok, true
+}
+
+// TicketHandler returns an endpoint that trades a valid access token (from
+// the configured locations, with the usual CSRF checks for cookies) for a
+// WebSocket ticket: {"ticket": "…", "expires_in": seconds}. A ticket is a
+// signed token valid for [WithTicketTTL] (30 s by default), bound to the
+// access token's subject, scopes, custom data, session and family, and
+// usable once, in the "ticket" query parameter of a handshake — so
+// long-lived tokens never appear in URLs and access logs. The connection it
+// opens lives, and is revoked, with the access token it was traded for.
+func (a *Auth[T]) TicketHandler() http.Handler {
+	return a.Require().WrapFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := ClaimsFrom(r.Context())
+		tok, ttl, err := a.issueTicket(c)
+		if err != nil {
+			a.WriteError(w, r, classify(err, ErrMisconfigured))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ticket": tok, "expires_in": int64(ttl / time.Second)})
+	})
+}
+
+func (a *Auth[T]) issueTicket(c *Claims) (string, time.Duration, error) {
+	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
+	if err != nil {
+		return "", 0, err
+	}
+	ttl := a.e.cfg.ticketTTL
+	s.ttl = ttl
+	s.fresh = c.Fresh
+	s.ticketFor = c
+	tok, _, err := a.issue(ticketType, c.Subject, s)
+	return tok, ttl, err
+}
+
+// redeemTicket verifies a ticket, spends it (once, atomically, in the
+// refresh store shared by replicas) and returns the claims of the access
+// token it stands for.
+func (e *engine) redeemTicket(ctx context.Context, tok string) (*Claims, error) {
+	if len(tok) > e.cfg.maxToken {
+		return nil, newError(ErrTokenTooLarge, nil)
+	}
+	c, err := e.keys.parse(tok, e.cfg.maxScopes)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.validate(c); err != nil {
+		return nil, err
+	}
+	if c.Type != ticketType || c.ticketJTI == "" || c.ticketExp.IsZero() {
+		return nil, newError(ErrMalformed, errors.New("not a WebSocket ticket"))
+	}
+	first, _, err := e.cfg.refresh.Spend(ctx, "ticket:"+c.ID, c.ExpiresAt.Add(e.cfg.leeway))
+	if err != nil {
+		return nil, newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
+	}
+	if !first {
+		return nil, newError(ErrRevoked, errTicketReused)
+	}
+	access := c.Clone()
+	access.Type = Access
+	access.ID = c.ticketJTI
+	access.ExpiresAt = c.ticketExp
+	access.ticketJTI, access.ticketExp = "", time.Time{}
+	return access, nil
+}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -652,6 +653,28 @@ func FuzzLocate(f *testing.F) {
 			if len(got) >= 16 && strings.Contains(rec.Body.String()+rec.Header().Get("WWW-Authenticate"), got) {
 				t.Fatalf("denial echoes the token: %q", rec.Body.String())
 			}
+		}
+	})
+}
+
+// FuzzParseReauth: the in-band re-authentication parser reads untrusted
+// WebSocket messages. It must never panic; what it accepts is valid JSON,
+// and every token it is given round-trips.
+func FuzzParseReauth(f *testing.F) {
+	f.Add([]byte(`{"type":"authx.reauth","token":"a.b.c"}`), "a.b.c")
+	f.Add([]byte(`{"token":"x","type":"authx.reauth","n":[1,{"a":null}]}`), "x")
+	f.Add([]byte(`{"type":"authx.reauth","token":"\u0061"}`), "\x00")
+	f.Add([]byte(`not json`), "")
+	f.Fuzz(func(t *testing.T, msg []byte, tok string) {
+		got, ok := ParseReauth(msg)
+		if ok && (got == "" || !json.Valid(msg)) {
+			t.Fatalf("ParseReauth(%q) accepted %q", msg, got)
+		}
+		if tok == "" || !utf8.ValidString(tok) {
+			return
+		}
+		if back, ok := ParseReauth(ReauthMessage(tok)); !ok || back != tok {
+			t.Fatalf("round trip of %q gave %q, %v", tok, back, ok)
 		}
 	})
 }

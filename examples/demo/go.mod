@@ -4,6 +4,9 @@ go 1.26.0
 
 require github.com/authx-go/authx v0.0.0
 
-require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+require (
+	github.com/coder/websocket v1.8.15 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+)
 
 replace github.com/authx-go/authx => ../..

@@ -27,6 +27,9 @@ type engine struct {
 	cfg       config
 	keys      keyring
 	blocklist Blocklist
+	sessions  SessionStore
+	limiter   RateLimiter
+	touched   *expiringSet // sessions touched recently, for throttling
 }
 
 // New builds an Auth from options, validating all of them: a missing or
@@ -79,6 +82,13 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 	if e.cfg.refresh == nil {
 		e.cfg.refresh = NewMemoryRefreshStore(cfg.now)
 	}
+	if e.sessions = cfg.sessions; e.sessions == nil {
+		e.sessions = NewMemorySessionStore(cfg.now)
+	}
+	if e.limiter = cfg.limiter; e.limiter == nil {
+		e.limiter = NewMemoryRateLimiter(cfg.now)
+	}
+	e.touched = newExpiringSet(cfg.now)
 	a.e = e
 	return a, nil
 }
@@ -372,6 +382,7 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, *Error)
 	if err := e.policies(ctx, c, g.ps); err != nil {
 		return nil, nil, asError(err)
 	}
+	e.touchSession(ctx, c)
 	return ctx, c, nil
 }
 

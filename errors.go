@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -78,6 +79,10 @@ var (
 	ErrCSRFMissing = errors.New("authx: missing CSRF token")
 	// ErrCSRFMismatch: the CSRF header does not equal the token's csrf claim.
 	ErrCSRFMismatch = errors.New("authx: CSRF token mismatch")
+	// ErrSessionNotFound: no session of the caller has that id (404).
+	ErrSessionNotFound = errors.New("authx: session not found")
+	// ErrRateLimited: a rate limit was reached (429 with Retry-After).
+	ErrRateLimited = errors.New("authx: rate limited")
 	// ErrSubjectNotFound: the subject getter found no subject for the token's
 	// sub. Return it (or wrap it) from a getter to deny with 401.
 	ErrSubjectNotFound = errors.New("authx: subject not found")
@@ -112,6 +117,9 @@ type Error struct {
 	Message string
 	// Scope lists the required scopes for an insufficient_scope error.
 	Scope string
+	// RetryAfter is how long to wait before retrying a rate-limited request
+	// (sent as Retry-After in whole seconds, at least 1).
+	RetryAfter time.Duration
 
 	sentinel error
 	jwtErr   error
@@ -195,6 +203,8 @@ var errorTable = []struct {
 	{ErrCrossOrigin, errorInfo{http.StatusForbidden, "cross_origin", "Cross-origin request refused.", nil}},
 	{ErrCSRFMissing, errorInfo{http.StatusForbidden, "csrf_missing", "Missing CSRF token: send the csrf cookie's value in the CSRF header.", nil}},
 	{ErrCSRFMismatch, errorInfo{http.StatusForbidden, "csrf_mismatch", "The CSRF token does not match.", nil}},
+	{ErrSessionNotFound, errorInfo{http.StatusNotFound, "session_not_found", "No such session.", nil}},
+	{ErrRateLimited, errorInfo{http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later.", nil}},
 	{ErrSubjectNotFound, errorInfo{http.StatusUnauthorized, "subject_not_found", "The token's subject is unknown.", nil}},
 	{ErrUnavailable, errorInfo{http.StatusServiceUnavailable, "unavailable", "Authentication is temporarily unavailable.", nil}},
 	{ErrMisconfigured, errorInfo{http.StatusInternalServerError, "misconfigured", "Authentication is misconfigured.", nil}},
@@ -281,6 +291,10 @@ func WriteError(w http.ResponseWriter, realm string, err error) {
 	h := w.Header()
 	if rfc, ok := e.rfcError(); ok {
 		h.Set("WWW-Authenticate", wwwAuthenticate(realm, rfc, e.Scope))
+	}
+	if e.RetryAfter > 0 || e.Status == http.StatusTooManyRequests {
+		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
+		h.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

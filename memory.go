@@ -3,8 +3,12 @@ package authx
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // expiringSet is a concurrency-safe map of ids to a time, whose entries
@@ -132,3 +136,227 @@ func (m *MemoryRefreshStore) Spend(_ context.Context, id string, until time.Time
 
 // Len returns the number of entries held.
 func (m *MemoryRefreshStore) Len() int { return m.set.len() }
+
+// MemorySessionStore is an in-process [SessionStore], indexed by subject.
+// Sessions are forgotten once expired (swept when the store has doubled
+// since the last sweep). It suits a single replica.
+type MemorySessionStore struct {
+	now func() time.Time
+
+	mu        sync.Mutex
+	byID      map[string]SessionInfo
+	bySubject map[string]map[string]struct{}
+	nextSweep int
+}
+
+// NewMemorySessionStore returns an empty MemorySessionStore reading time
+// from now (nil means time.Now).
+func NewMemorySessionStore(now func() time.Time) *MemorySessionStore {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemorySessionStore{now: now, byID: map[string]SessionInfo{}, bySubject: map[string]map[string]struct{}{}, nextSweep: 64}
+}
+
+var errSessionExists = errors.New("authx: session id already exists")
+
+// Create stores s as an active session.
+func (m *MemorySessionStore) Create(_ context.Context, s SessionInfo) error {
+	if s.ID == "" || s.Subject == "" {
+		return errEmptyID
+	}
+	s.Active = true
+	s.Device = cloneMap(s.Device)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if old, ok := m.byID[s.ID]; ok && old.ExpiresAt.After(now) {
+		return errSessionExists
+	}
+	m.byID[s.ID] = s
+	if m.bySubject[s.Subject] == nil {
+		m.bySubject[s.Subject] = map[string]struct{}{}
+	}
+	m.bySubject[s.Subject][s.ID] = struct{}{}
+	if len(m.byID) >= m.nextSweep {
+		for id, x := range m.byID {
+			if !x.ExpiresAt.After(now) {
+				m.forget(id, x.Subject)
+			}
+		}
+		m.nextSweep = max(64, 2*len(m.byID))
+	}
+	return nil
+}
+
+func (m *MemorySessionStore) forget(id, subject string) {
+	delete(m.byID, id)
+	if ids := m.bySubject[subject]; ids != nil {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(m.bySubject, subject)
+		}
+	}
+}
+
+func cloneMap(d map[string]string) map[string]string {
+	if d == nil {
+		return nil
+	}
+	out := make(map[string]string, len(d))
+	for k, v := range d {
+		out[k] = v
+	}
+	return out
+}
+
+// live returns the unexpired session id; the lock is held.
+func (m *MemorySessionStore) live(id string) (SessionInfo, bool) {
+	s, ok := m.byID[id]
+	if !ok || !s.ExpiresAt.After(m.now()) {
+		return SessionInfo{}, false
+	}
+	return s, true
+}
+
+// Get returns the session with id, revoked ones included until they expire.
+func (m *MemorySessionStore) Get(_ context.Context, id string) (SessionInfo, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.live(id)
+	s.Device = cloneMap(s.Device)
+	return s, ok, nil
+}
+
+// List returns subject's active sessions, newest first.
+func (m *MemorySessionStore) List(_ context.Context, subject string) ([]SessionInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []SessionInfo
+	for id := range m.bySubject[subject] {
+		if s, ok := m.live(id); ok && s.Active {
+			s.Device = cloneMap(s.Device)
+			out = append(out, s)
+		}
+	}
+	sortSessions(out)
+	return out, nil
+}
+
+// sortSessions orders sessions newest first (ties by id, for stable output).
+func sortSessions(ss []SessionInfo) {
+	slices.SortFunc(ss, func(a, b SessionInfo) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// Touch records activity at t in an active session; earlier times are ignored.
+func (m *MemorySessionStore) Touch(_ context.Context, id string, t time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.live(id); ok && s.Active && t.After(s.LastActive) {
+		s.LastActive = t
+		m.byID[id] = s
+	}
+	return nil
+}
+
+// Revoke marks the session inactive.
+func (m *MemorySessionStore) Revoke(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.live(id); ok {
+		s.Active = false
+		m.byID[id] = s
+	}
+	return nil
+}
+
+// RevokeAll marks every active session of subject inactive.
+func (m *MemorySessionStore) RevokeAll(_ context.Context, subject string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id := range m.bySubject[subject] {
+		if s, ok := m.live(id); ok && s.Active {
+			s.Active = false
+			m.byID[id] = s
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// MemoryRateLimiter is an in-process [RateLimiter]: one
+// golang.org/x/time/rate token bucket per key, evicted once idle long enough
+// to have refilled (a new bucket would be identical). It suits a single
+// replica.
+type MemoryRateLimiter struct {
+	now func() time.Time
+
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	nextSweep int
+}
+
+type bucket struct {
+	lim   *rate.Limiter
+	limit Limit
+	last  time.Time
+}
+
+// NewMemoryRateLimiter returns a MemoryRateLimiter reading time from now
+// (nil means time.Now).
+func NewMemoryRateLimiter(now func() time.Time) *MemoryRateLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryRateLimiter{now: now, buckets: map[string]*bucket{}, nextSweep: 1024}
+}
+
+// Allow takes one event from key's bucket.
+func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool, time.Duration, error) {
+	if err := l.valid(); err != nil {
+		return false, 0, err
+	}
+	if l.isZero() {
+		return true, 0, nil
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.buckets[key]
+	if b == nil || b.limit != l {
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(float64(l.Rate)/l.Per.Seconds()), l.burst()), limit: l}
+		m.buckets[key] = b
+	}
+	b.last = now
+	if len(m.buckets) >= m.nextSweep {
+		for k, x := range m.buckets {
+			if now.Sub(x.last) > x.limit.Per*time.Duration(x.limit.burst())/time.Duration(x.limit.Rate) {
+				delete(m.buckets, k)
+			}
+		}
+		m.nextSweep = max(1024, 2*len(m.buckets))
+	}
+	r := b.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return false, l.Per, nil
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d, nil
+	}
+	return true, 0, nil
+}
+
+// Len returns the number of buckets held.
+func (m *MemoryRateLimiter) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.buckets)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -49,6 +50,10 @@ type config struct {
 	noRotation  bool
 	wsRecheck   time.Duration
 	ticketTTL   time.Duration
+	sessions    SessionStore
+	touchEvery  time.Duration
+	limiter     RateLimiter
+	proxies     []netip.Prefix
 	getter      any
 	blocklist   Blocklist
 	onError     func(http.ResponseWriter, *http.Request, error)
@@ -73,6 +78,7 @@ func defaultConfig() config {
 		reuseGrace:  5 * time.Second,
 		wsRecheck:   30 * time.Second,
 		ticketTTL:   30 * time.Second,
+		touchEvery:  time.Minute,
 		logger:      slog.New(slog.DiscardHandler),
 		realm:       "api",
 		maxToken:    8 << 10,
@@ -493,6 +499,65 @@ func WithTicketTTL(d time.Duration) Option {
 			return
 		}
 		c.ticketTTL = d
+	})
+}
+
+// WithSessionStore sets where sessions live (see [Auth.StartSession]).
+// Default: a [MemorySessionStore] on the configured clock.
+func WithSessionStore(s SessionStore) Option {
+	return optionFunc(func(c *config) {
+		if s == nil {
+			c.errorf("nil session store")
+			return
+		}
+		c.sessions = s
+	})
+}
+
+// WithSessionTouchInterval sets how often, at most, a session's last-active
+// time is written when its tokens are used (per session and replica).
+// Default 1 minute: not a write per request.
+func WithSessionTouchInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errorf("session touch interval must be positive, got %v", d)
+			return
+		}
+		c.touchEvery = d
+	})
+}
+
+// WithRateLimiter sets the store of rate-limit buckets (see
+// [Auth.RateLimit]). Default: a [MemoryRateLimiter] on the configured clock.
+func WithRateLimiter(l RateLimiter) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.errorf("nil rate limiter")
+			return
+		}
+		c.limiter = l
+	})
+}
+
+// WithTrustedProxies names the reverse proxies (CIDR prefixes or single
+// addresses, "10.0.0.0/8", "127.0.0.1") whose X-Forwarded-For is believed
+// when finding the client's IP ([Auth.ClientIP]). Default: none — the
+// client is r.RemoteAddr, and X-Forwarded-For, which any client can write,
+// is ignored.
+func WithTrustedProxies(cidrs ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, s := range cidrs {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				addr, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					c.errorf("trusted proxy %q is not a CIDR prefix or an address", s)
+					return
+				}
+				p = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+			}
+			c.proxies = append(c.proxies, p.Masked())
+		}
 	})
 }
 

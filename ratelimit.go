@@ -1,0 +1,199 @@
+package authx
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Limit is a token-bucket rate: Rate events per Per, with bursts of up to
+// Burst (default: Rate). The zero Limit means no limit.
+type Limit struct {
+	Rate  int
+	Per   time.Duration
+	Burst int
+}
+
+// PerMinute returns a Limit of n events a minute, bursts of n.
+func PerMinute(n int) Limit { return Limit{Rate: n, Per: time.Minute, Burst: n} }
+
+// PerSecond returns a Limit of n events a second, bursts of n.
+func PerSecond(n int) Limit { return Limit{Rate: n, Per: time.Second, Burst: n} }
+
+func (l Limit) isZero() bool { return l.Rate == 0 }
+
+func (l Limit) valid() error {
+	switch {
+	case l.isZero():
+		return nil
+	case l.Rate < 0 || l.Per <= 0 || l.Burst < 0:
+		return fmt.Errorf("invalid limit %+v: Rate and Per must be positive", l)
+	}
+	return nil
+}
+
+func (l Limit) burst() int {
+	if l.Burst > 0 {
+		return l.Burst
+	}
+	return l.Rate
+}
+
+// String formats the limit, e.g. "5/1m0s (burst 5)".
+func (l Limit) String() string {
+	return fmt.Sprintf("%d/%v (burst %d)", l.Rate, l.Per, l.burst())
+}
+
+// RateLimiter decides whether an event under key may happen now. It must
+// be safe for concurrent use; when it cannot answer (an error), authx denies
+// with 503. [NewMemoryRateLimiter] is the default (golang.org/x/time/rate
+// buckets, idle keys evicted); redisstore shares limits across replicas.
+type RateLimiter interface {
+	// Allow takes one event from key's bucket under limit. When the bucket
+	// is empty it reports false and how long until an event would be
+	// allowed.
+	Allow(ctx context.Context, key string, limit Limit) (allowed bool, retryAfter time.Duration, err error)
+}
+
+// RateLimitConfig configures [Auth.RateLimit].
+type RateLimitConfig struct {
+	// Name separates this limit's counters from others' ("login", "api").
+	Name string
+	// Anonymous limits requests that carry no verified claims, per client
+	// IP (see [Auth.ClientIP]). Zero: no limit.
+	Anonymous Limit
+	// Authenticated limits requests behind a guard, per subject. Zero: no
+	// limit.
+	Authenticated Limit
+	// Key, if set, replaces the IP or subject as the counter key (for
+	// instance the username a login form names). Return "" to skip
+	// limiting a request.
+	Key func(r *http.Request) string
+}
+
+// maxLimitKey bounds a rate-limit key; longer keys are hashed.
+const maxLimitKey = 200
+
+// limitKey builds a bounded key: name, kind and id. Ids that are long or
+// contain bytes outside printable ASCII are replaced by their SHA-256, so a
+// client cannot grow the store's keys or smuggle separators.
+func limitKey(name, kind, id string) string {
+	clean := len(id) <= maxLimitKey
+	for i := 0; clean && i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			clean = false
+		}
+	}
+	if !clean {
+		sum := sha256.Sum256([]byte(id))
+		id = "h:" + hex.EncodeToString(sum[:])
+	}
+	return truncate(name, 64) + ":" + kind + ":" + id
+}
+
+// RateLimit returns middleware that limits requests and answers 429 with
+// Retry-After (whole seconds, at least 1) when a bucket is empty. Placed
+// behind a guard (guard.Wrap(a.RateLimit(cfg)(h))) it sees the caller's
+// claims and applies Authenticated per subject; in front of a login
+// handler, Anonymous per client IP. A limiter that cannot answer denies
+// with 503 (fail closed).
+func (a *Auth[T]) RateLimit(cfg RateLimitConfig) func(http.Handler) http.Handler {
+	var cfgErr error
+	if err := cfg.Anonymous.valid(); err != nil {
+		cfgErr = err
+	} else if err := cfg.Authenticated.valid(); err != nil {
+		cfgErr = err
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if a == nil || a.e == nil {
+				WriteError(w, "", newError(ErrNotConfigured, nil))
+				return
+			}
+			if cfgErr != nil {
+				a.e.deny(w, r, newError(ErrMisconfigured, cfgErr))
+				return
+			}
+			limit, kind, id := cfg.Anonymous, "ip", ""
+			if c, ok := ClaimsFrom(r.Context()); ok {
+				limit, kind, id = cfg.Authenticated, "sub", c.Subject
+			} else {
+				id = a.ClientIP(r)
+			}
+			if cfg.Key != nil {
+				kind, id = "key", cfg.Key(r)
+			}
+			if limit.isZero() || id == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			ok, retry, err := a.e.limiter.Allow(r.Context(), limitKey(cfg.Name, kind, id), limit)
+			if err != nil {
+				a.e.deny(w, r, newError(ErrUnavailable, fmt.Errorf("rate limiter: %w", err)))
+				return
+			}
+			if !ok {
+				e := newError(ErrRateLimited, nil)
+				e.RetryAfter = retry
+				a.e.deny(w, r, e)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// ClientIP returns the address of the client that sent r: the host of
+// r.RemoteAddr, unless that peer is a trusted proxy (see
+// [WithTrustedProxies]); then the right-most X-Forwarded-For hop that is not
+// a trusted proxy. Hops a client wrote itself stand left of the trusted
+// ones and are never believed.
+func (a *Auth[T]) ClientIP(r *http.Request) string {
+	if a == nil || a.e == nil || r == nil {
+		return ""
+	}
+	peer := hostOf(r.RemoteAddr)
+	if len(a.e.cfg.proxies) == 0 {
+		return peer
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !a.e.trusted(addr) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		ip, err := netip.ParseAddr(hostOf(hop))
+		if err != nil {
+			return peer // a malformed hop: trust nothing left of it
+		}
+		if !a.e.trusted(ip) {
+			return ip.Unmap().String()
+		}
+	}
+	return peer
+}
+
+func (e *engine) trusted(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range e.cfg.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostOf strips a port from an address, if it has one.
+func hostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return strings.Trim(addr, "[]")
+}

@@ -1,0 +1,196 @@
+package authx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// SessionInfo describes one login session: a device or browser where a
+// subject logged in. Tokens name their session in the sid claim (see
+// [Session]); revoking the session makes every one of them fail at once.
+type SessionInfo struct {
+	ID         string            `json:"id"`
+	Subject    string            `json:"subject"`
+	CreatedAt  time.Time         `json:"created_at"`
+	LastActive time.Time         `json:"last_active"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	IP         string            `json:"ip,omitempty"`
+	UserAgent  string            `json:"user_agent,omitempty"`
+	Device     map[string]string `json:"device,omitempty"`
+	Active     bool              `json:"active"`
+}
+
+// SessionStore keeps sessions. Implementations must be safe for concurrent
+// use, forget a session after its ExpiresAt, and index sessions by subject.
+// [NewMemorySessionStore] is the default; redisstore shares one across
+// replicas. The conformance suite in authx/storetest checks an
+// implementation.
+type SessionStore interface {
+	// Create stores a new, active session.
+	Create(ctx context.Context, s SessionInfo) error
+	// Get returns the session with id and whether it exists. A revoked
+	// session is returned with Active false until it expires.
+	Get(ctx context.Context, id string) (SessionInfo, bool, error)
+	// List returns the subject's active sessions, newest first.
+	List(ctx context.Context, subject string) ([]SessionInfo, error)
+	// Touch records activity in the session at t.
+	Touch(ctx context.Context, id string, t time.Time) error
+	// Revoke marks the session inactive. Revoking an unknown or revoked
+	// session is not an error.
+	Revoke(ctx context.Context, id string) error
+	// RevokeAll marks every active session of subject inactive and returns
+	// their ids.
+	RevokeAll(ctx context.Context, subject string) ([]string, error)
+}
+
+// Bounds on session data taken from requests.
+const (
+	maxUserAgent   = 512
+	maxDeviceItems = 16
+	maxDeviceBytes = 256 // per key or value
+)
+
+// StartSession records a new session for sub, with the client's IP (see
+// [WithTrustedProxies]) and User-Agent from r, and device details (bounded:
+// 16 entries of 256 bytes). It lives as long as a login (the refresh TTL).
+// Issue the login's tokens with [Session](info.ID) so they carry it.
+func (a *Auth[T]) StartSession(ctx context.Context, r *http.Request, sub string, device map[string]string) (SessionInfo, error) {
+	if a == nil || a.e == nil {
+		return SessionInfo{}, ErrNotConfigured
+	}
+	if sub == "" || len(sub) > maxClaimString {
+		return SessionInfo{}, fmt.Errorf("%w: subject must be 1 to %d bytes", ErrTokenOption, maxClaimString)
+	}
+	id, err := randomID()
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	now := a.e.cfg.now().UTC()
+	s := SessionInfo{
+		ID:         id,
+		Subject:    sub,
+		CreatedAt:  now,
+		LastActive: now,
+		ExpiresAt:  now.Add(a.e.familyLifetime() + a.e.cfg.leeway),
+		Active:     true,
+	}
+	if r != nil {
+		s.IP = a.ClientIP(r)
+		s.UserAgent = truncate(r.UserAgent(), maxUserAgent)
+	}
+	if len(device) > 0 {
+		s.Device = make(map[string]string, min(len(device), maxDeviceItems))
+		for _, k := range sortedAnyKeys(toAny(device)) {
+			if len(s.Device) == maxDeviceItems {
+				break
+			}
+			s.Device[truncate(k, maxDeviceBytes)] = truncate(device[k], maxDeviceBytes)
+		}
+	}
+	if err := a.e.sessions.Create(ctx, s); err != nil {
+		return SessionInfo{}, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	}
+	return s, nil
+}
+
+func toAny(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// Sessions returns sub's active sessions, newest first.
+func (a *Auth[T]) Sessions(ctx context.Context, sub string) ([]SessionInfo, error) {
+	if a == nil || a.e == nil {
+		return nil, ErrNotConfigured
+	}
+	ss, err := a.e.sessions.List(ctx, sub)
+	if err != nil {
+		return nil, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	}
+	return ss, nil
+}
+
+// RevokeSession ends session id of subject sub: every token carrying its
+// sid fails on the next request, on every replica sharing the stores. A
+// session of another subject, or none, is [ErrSessionNotFound] — a caller
+// cannot end someone else's session by guessing its id.
+func (a *Auth[T]) RevokeSession(ctx context.Context, sub, id string) error {
+	if a == nil || a.e == nil {
+		return ErrNotConfigured
+	}
+	e := a.e
+	if id == "" || len(id) > maxClaimString {
+		return newError(ErrSessionNotFound, nil)
+	}
+	s, ok, err := e.sessions.Get(ctx, id)
+	if err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	}
+	if !ok || s.Subject != sub {
+		return newError(ErrSessionNotFound, nil)
+	}
+	return e.endSessions(ctx, []string{id}, s.ExpiresAt, func() error { return e.sessions.Revoke(ctx, id) })
+}
+
+// RevokeAllSessions ends every session of sub ("log out everywhere").
+func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
+	if a == nil || a.e == nil {
+		return ErrNotConfigured
+	}
+	e := a.e
+	ids, err := e.sessions.RevokeAll(ctx, sub)
+	if err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	}
+	return e.endSessions(ctx, ids, e.cfg.now().Add(e.familyLifetime()+e.cfg.leeway), nil)
+}
+
+// endSessions puts the sessions on the blocklist (which every guard asks)
+// and then runs mark, the store's own bookkeeping.
+func (e *engine) endSessions(ctx context.Context, ids []string, until time.Time, mark func() error) error {
+	for _, id := range ids {
+		if err := e.blocklist.Revoke(ctx, sessionPrefix+id, until.Add(e.cfg.leeway)); err != nil {
+			return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
+		}
+	}
+	if mark != nil {
+		if err := mark(); err != nil {
+			return newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+		}
+	}
+	return nil
+}
+
+// touchSession records activity in c's session, at most once per
+// [WithSessionTouchInterval] per session and replica; a failure is logged,
+// never fatal (the blocklist, not the store, decides access).
+func (e *engine) touchSession(ctx context.Context, c *Claims) {
+	if c.SessionID == "" || e.touched == nil {
+		return
+	}
+	now := e.cfg.now()
+	if _, recent := e.touched.put(c.SessionID, now.Add(e.cfg.touchEvery), false); recent {
+		return
+	}
+	if err := e.sessions.Touch(ctx, c.SessionID, now.UTC()); err != nil && !errors.Is(err, context.Canceled) {
+		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: session touch failed", slog.String("error", err.Error()))
+	}
+}

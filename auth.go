@@ -131,6 +131,11 @@ func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, 
 	if err := e.validate(c); err != nil {
 		return nil, err
 	}
+	if c.Type == ticketType {
+		// Only the handshake redeems tickets; no guard or Verify admits one,
+		// whatever its policies mention.
+		return nil, newError(ErrAccessRequired, errors.New("a WebSocket ticket is not a bearer token"))
+	}
 	if ps.implicitAccess && c.Type != Access {
 		return nil, newError(ErrAccessRequired, nil)
 	}

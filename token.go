@@ -39,6 +39,7 @@ type tokenSettings struct {
 	jti        string
 	nbf        time.Time
 	ticketFor  *Claims // WebSocket tickets: the access token traded
+	iat        time.Time
 }
 
 func (s *tokenSettings) errorf(format string, args ...any) {
@@ -341,12 +342,16 @@ func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, erro
 func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *Claims, error) {
 	cfg := &a.e.cfg
 	now := cfg.now().Truncate(time.Second)
+	iat := now
+	if !s.iat.IsZero() {
+		iat = s.iat
+	}
 	c := &Claims{
 		Subject:   sub,
 		ID:        s.jti,
 		Issuer:    cfg.issuer,
 		Audience:  cfg.audience,
-		IssuedAt:  now,
+		IssuedAt:  iat,
 		NotBefore: s.nbf,
 		Type:      typ,
 		SessionID: s.sid,

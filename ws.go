@@ -62,8 +62,11 @@ var (
 // connection's token is watched while the handler runs: when it expires or
 // is revoked (the token, its family or its session), the connection is
 // closed with [websocket.StatusPolicyViolation] (1008) and a reason; a
-// client can extend it in-band (see [Guard.Reauthenticate]). Derive a
-// context for [SubjectFrom] with [Guard.NewContext].
+// client can extend it in-band (see [Guard.Reauthenticate]). When the
+// handler returns, the connection is closed too (nothing would watch its
+// token any more): a handler that hands the connection to another
+// goroutine must wait for it. Derive a context for [SubjectFrom] with
+// [Guard.NewContext].
 func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.AcceptOptions) (*websocket.Conn, *Claims, error) {
 	var o websocket.AcceptOptions
 	if opts != nil {
@@ -71,15 +74,22 @@ func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.A
 		o.Subprotocols = append([]string(nil), opts.Subprotocols...)
 		o.OriginPatterns = append([]string(nil), opts.OriginPatterns...)
 	}
-	c, usedProtocol, authErr := g.authenticateWS(r, o.OriginPatterns)
+	if !isHandshake(r) {
+		// Not a WebSocket handshake: websocket.Accept answers it (426, 405…)
+		// before any token, or ticket, is looked at or spent.
+		_, err := websocket.Accept(w, r, &o)
+		return nil, nil, err
+	}
+	c, authErr := g.authenticateWS(r, o.OriginPatterns)
 	if authErr != nil {
 		g.deny(w, r, authErr)
 		return nil, nil, authErr
 	}
-	if usedProtocol {
-		// Echo the marker (browsers fail a handshake whose answer names no
-		// offered protocol) after the application's own protocols; the token
-		// is never among o.Subprotocols, so it is never echoed.
+	if offersMarker(r) {
+		// Echo the marker whenever the client offered it (browsers fail a
+		// handshake whose answer names no offered protocol), after the
+		// application's own protocols; the token is never among
+		// o.Subprotocols, so it is never echoed.
 		o.Subprotocols = append(o.Subprotocols, WebSocketProtocol)
 	}
 	conn, err := websocket.Accept(w, r, &o)
@@ -88,6 +98,37 @@ func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.A
 	}
 	g.watch(r.Context(), conn, c)
 	return conn, c, nil
+}
+
+// isHandshake reports whether r is a well-formed WebSocket upgrade request.
+func isHandshake(r *http.Request) bool {
+	return r.Method == http.MethodGet &&
+		headerHasToken(r.Header, "Connection", "upgrade") &&
+		headerHasToken(r.Header, "Upgrade", "websocket") &&
+		r.Header.Get("Sec-WebSocket-Version") == "13" &&
+		r.Header.Get("Sec-WebSocket-Key") != ""
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func offersMarker(r *http.Request) bool {
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.TrimSpace(p) == WebSocketProtocol {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // NewContext returns ctx carrying c and the lazily resolved subject, as a
@@ -100,79 +141,86 @@ func (g *Guard) NewContext(ctx context.Context, c *Claims) context.Context {
 	return g.newCtx(ctx, c)
 }
 
-// authenticateWS runs the guard's pipeline on a handshake request.
-func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claims, bool, *Error) {
+// authenticateWS runs the guard's pipeline on a handshake request. A
+// ticket is spent last, once everything else has passed, so a refused
+// handshake does not burn it.
+func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claims, *Error) {
 	if g == nil || g.e == nil {
-		return nil, false, newError(ErrNotConfigured, nil)
+		return nil, newError(ErrNotConfigured, nil)
 	}
 	if g.ps.err != nil {
-		return nil, false, newError(ErrMisconfigured, g.ps.err)
+		return nil, newError(ErrMisconfigured, g.ps.err)
 	}
 	e := g.e
 	ctx := r.Context()
 	var c *Claims
 	var loc Location
-	usedProtocol := false
+	var ticketID string
 	if t := r.URL.Query()["ticket"]; len(t) > 0 {
 		if len(t) > 1 {
-			return nil, false, newError(ErrInvalidRequest, errTwoParams)
+			return nil, newError(ErrInvalidRequest, errTwoParams)
 		}
-		tc, err := e.redeemTicket(ctx, t[0])
+		tc, id, err := e.readTicket(t[0])
 		if err != nil {
-			return nil, false, asError(err)
+			return nil, asError(err)
 		}
-		c, loc = tc, InQuery
+		c, loc, ticketID = tc, InQuery, id
 	} else {
-		tok, l, fromProtocol, err := e.locateWS(r, g.ps.refresh)
+		tok, l, err := e.locateWS(r, g.ps.refresh)
 		if err != nil {
-			return nil, false, asError(err)
+			return nil, asError(err)
 		}
 		if c, err = e.check(ctx, tok, g.ps); err != nil {
-			return nil, false, asError(err)
+			return nil, asError(err)
 		}
-		loc, usedProtocol = l, fromProtocol
+		loc = l
 	}
 	if loc == InCookie {
 		if err := checkWSOrigin(r, originPatterns); err != nil {
-			return nil, false, newError(ErrCrossOrigin, err)
+			return nil, newError(ErrCrossOrigin, err)
 		}
 	}
 	if err := e.revoked(ctx, c); err != nil {
-		return nil, false, asError(err)
+		return nil, asError(err)
 	}
 	if err := e.policies(g.newCtx(ctx, c), c, g.ps); err != nil {
-		return nil, false, asError(err)
+		return nil, asError(err)
 	}
-	return c, usedProtocol, nil
+	if ticketID != "" {
+		if err := e.spendTicket(ctx, ticketID); err != nil {
+			return nil, asError(err)
+		}
+	}
+	e.touchSession(ctx, c)
+	return c, nil
 }
 
-// locateWS finds the handshake's token: the configured locations (a
-// handshake has no JSON body), then the subprotocol, query and cookie.
-func (e *engine) locateWS(r *http.Request, refresh bool) (tok string, loc Location, fromProtocol bool, err error) {
+// locateWS finds the handshake's token: the subprotocol (an explicit
+// choice of the client, ahead of any ambient cookie), the configured
+// locations (a handshake has no JSON body), then the query and cookie.
+func (e *engine) locateWS(r *http.Request, refresh bool) (string, Location, error) {
+	tok, err := protocolToken(r)
+	if err != nil {
+		return "", InHeader, err
+	}
+	if tok != "" {
+		if len(tok) > e.cfg.maxToken {
+			return "", InHeader, newError(ErrTokenTooLarge, nil)
+		}
+		return tok, InHeader, nil
+	}
 	locs := make([]Location, 0, 4)
 	for _, l := range e.cfg.locations {
 		if l != InJSON {
 			locs = append(locs, l)
 		}
 	}
-	tok, loc, err = e.locateIn(r, locs, refresh)
-	if err == nil || !errors.Is(err, ErrNoToken) {
-		return tok, loc, false, err
-	}
-	if tok, err = protocolToken(r); err != nil || tok != "" {
-		if len(tok) > e.cfg.maxToken {
-			return "", InHeader, true, newError(ErrTokenTooLarge, nil)
-		}
-		return tok, InHeader, true, err
-	}
-	var extra []Location
 	for _, l := range []Location{InQuery, InCookie} {
 		if !containsLocation(locs, l) {
-			extra = append(extra, l)
+			locs = append(locs, l)
 		}
 	}
-	tok, loc, err = e.locateIn(r, extra, refresh)
-	return tok, loc, false, err
+	return e.locateIn(r, locs, refresh)
 }
 
 func containsLocation(ls []Location, l Location) bool {
@@ -218,6 +266,10 @@ func checkWSOrigin(r *http.Request, patterns []string) error {
 	if err != nil || u.Host == "" {
 		return errForeignOrigin // includes "null"
 	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && (r.TLS != nil || scheme != "http") {
+		return errForeignOrigin // an https page's socket comes from https only
+	}
 	if strings.EqualFold(u.Host, r.Host) {
 		return nil
 	}
@@ -250,7 +302,9 @@ func (w *wsWatch) current() *Claims {
 // watch closes conn when its token expires or is revoked, until ctx (the
 // handshake request's, cancelled when the handler returns) is done.
 func (g *Guard) watch(ctx context.Context, conn *websocket.Conn, c *Claims) {
-	w := &wsWatch{conn: conn, claims: c, wake: make(chan struct{}, 1)}
+	// The watcher keeps its own copy: the application may read (or copy)
+	// the claims Accept returned while the watcher checks them.
+	w := &wsWatch{conn: conn, claims: c.Clone(), wake: make(chan struct{}, 1)}
 	g.mu.Lock()
 	if g.conns == nil {
 		g.conns = make(map[*websocket.Conn]*wsWatch)
@@ -275,7 +329,11 @@ func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
+				// The handler returned: nothing watches the token any more,
+				// so the connection ends with it (fail closed). Keep the
+				// handler running for as long as the connection lives.
 				t.Stop()
+				_ = w.conn.CloseNow()
 				return
 			case <-w.wake:
 				t.Stop()
@@ -289,6 +347,7 @@ func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
 			reason = "token expired"
 		} else if err := e.revoked(ctx, c); err != nil {
 			if ctx.Err() != nil {
+				_ = w.conn.CloseNow()
 				return
 			}
 			reason = "token revoked"
@@ -308,11 +367,16 @@ func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
 // Reauthenticate extends a connection accepted by [Guard.Accept] with a new
 // access token the client sent in-band (see [ParseReauth]): the token must
 // pass the guard's policies and belong to the same subject. On success the
-// connection lives until the new token expires; on failure it is closed
-// with 1008 and the error returned.
+// connection lives until the new token expires and the new claims are
+// returned (a context made earlier with [Guard.NewContext] keeps the old
+// ones); on failure it is closed with 1008 (1013 when a store cannot
+// answer) and the error returned.
 func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token string) (*Claims, error) {
 	if g == nil || g.e == nil {
 		return nil, newError(ErrNotConfigured, nil)
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	g.mu.Lock()
 	w := g.conns[conn]
@@ -331,11 +395,16 @@ func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token 
 		err = g.e.policies(g.newCtx(ctx, c), c, g.ps)
 	}
 	if err != nil {
-		_ = conn.Close(websocket.StatusPolicyViolation, "re-authentication failed")
-		return nil, asError(err)
+		e := asError(err)
+		if e.Status >= 500 {
+			_ = conn.Close(websocket.StatusTryAgainLater, "authentication unavailable")
+		} else {
+			_ = conn.Close(websocket.StatusPolicyViolation, "re-authentication failed")
+		}
+		return nil, e
 	}
 	w.mu.Lock()
-	w.claims = c
+	w.claims = c.Clone()
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -400,16 +469,19 @@ func ParseReauth(msg []byte) (string, bool) {
 	return tok, true
 }
 
-// TicketHandler returns an endpoint that trades a valid access token (from
-// the configured locations, with the usual CSRF checks for cookies) for a
-// WebSocket ticket: {"ticket": "…", "expires_in": seconds}. A ticket is a
-// signed token valid for [WithTicketTTL] (30 s by default), bound to the
+// TicketHandler returns an endpoint (POST; other methods get 405) that
+// trades a valid access token (from the configured locations, with the CSRF
+// checks for cookies) for a WebSocket ticket: {"ticket": "…", "expires_in":
+// seconds}. A ticket is a signed token valid for [WithTicketTTL] (30 s by
+// default) and never past the access token's own expiry, bound to the
 // access token's subject, scopes, custom data, session and family, and
 // usable once, in the "ticket" query parameter of a handshake — so
 // long-lived tokens never appear in URLs and access logs. The connection it
 // opens lives, and is revoked, with the access token it was traded for.
+// Tickets are spent in the [RefreshStore]: several replicas need a shared
+// one (redisstore) for "once" to hold across them.
 func (a *Auth[T]) TicketHandler() http.Handler {
-	return a.Require().WrapFunc(func(w http.ResponseWriter, r *http.Request) {
+	issue := a.Require().WrapFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := ClaimsFrom(r.Context())
 		tok, ttl, err := a.issueTicket(c)
 		if err != nil {
@@ -420,6 +492,15 @@ func (a *Auth[T]) TicketHandler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(map[string]any{"ticket": tok, "expires_in": int64(ttl / time.Second)})
 	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			// A cookie-borne GET needs no CSRF header; tickets are POST only.
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		issue.ServeHTTP(w, r)
+	})
 }
 
 func (a *Auth[T]) issueTicket(c *Claims) (string, time.Duration, error) {
@@ -427,42 +508,57 @@ func (a *Auth[T]) issueTicket(c *Claims) (string, time.Duration, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	ttl := a.e.cfg.ticketTTL
+	now := a.e.cfg.now().Truncate(time.Second)
+	ttl := min(a.e.cfg.ticketTTL, c.ExpiresAt.Sub(now))
+	if ttl < time.Second {
+		return "", 0, newError(ErrExpired, errors.New("the access token expires too soon for a ticket"))
+	}
 	s.ttl = ttl
 	s.fresh = c.Fresh
 	s.ticketFor = c
+	s.iat, s.nbf = c.IssuedAt, c.NotBefore // a ticket does not make a token younger
 	tok, _, err := a.issue(ticketType, c.Subject, s)
 	return tok, ttl, err
 }
 
-// redeemTicket verifies a ticket, spends it (once, atomically, in the
-// refresh store shared by replicas) and returns the claims of the access
-// token it stands for.
-func (e *engine) redeemTicket(ctx context.Context, tok string) (*Claims, error) {
+// readTicket verifies a ticket and returns the claims of the access token
+// it stands for, and its own id for spending.
+func (e *engine) readTicket(tok string) (*Claims, string, error) {
 	if len(tok) > e.cfg.maxToken {
-		return nil, newError(ErrTokenTooLarge, nil)
+		return nil, "", newError(ErrTokenTooLarge, nil)
 	}
 	c, err := e.keys.parse(tok, e.cfg.maxScopes)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.validate(c); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if c.Type != ticketType || c.ticketJTI == "" || c.ticketExp.IsZero() {
-		return nil, newError(ErrMalformed, errors.New("not a WebSocket ticket"))
+		return nil, "", newError(ErrMalformed, errors.New("not a WebSocket ticket"))
 	}
-	first, _, err := e.cfg.refresh.Spend(ctx, "ticket:"+c.ID, c.ExpiresAt.Add(e.cfg.leeway))
-	if err != nil {
-		return nil, newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
+	// The ticket's own window (exp), without the iat check: a ticket
+	// carries the access token's iat.
+	now, lee := e.cfg.now(), e.cfg.leeway
+	if !now.Before(c.ExpiresAt.Add(lee)) || !now.Before(c.ticketExp.Add(lee)) {
+		return nil, "", newError(ErrExpired, nil)
 	}
-	if !first {
-		return nil, newError(ErrRevoked, errTicketReused)
+	if err := e.validateParties(c); err != nil {
+		return nil, "", err
 	}
 	access := c.Clone()
 	access.Type = Access
 	access.ID = c.ticketJTI
 	access.ExpiresAt = c.ticketExp
 	access.ticketJTI, access.ticketExp = "", time.Time{}
-	return access, nil
+	return access, c.ID, nil
+}
+
+// spendTicket uses a ticket once, atomically, in the refresh store.
+func (e *engine) spendTicket(ctx context.Context, id string) error {
+	first, _, err := e.cfg.refresh.Spend(ctx, "ticket:"+id, e.cfg.now().Add(e.cfg.ticketTTL+e.cfg.leeway))
+	if err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
+	}
+	if !first {
+		return newError(ErrRevoked, errTicketReused)
+	}
+	return nil
 }

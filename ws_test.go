@@ -169,21 +169,86 @@ func TestWebSocketTokenSources(t *testing.T) {
 		{"subprotocol, marker echoed", "", &websocket.DialOptions{Subprotocols: []string{authx.WebSocketProtocol, tok}}, dialResult{Status: 101, Subprotocol: authx.WebSocketProtocol}},
 		{"subprotocol with the app's protocol", "", &websocket.DialOptions{Subprotocols: []string{"chat", authx.WebSocketProtocol, tok}}, dialResult{Status: 101, Subprotocol: "chat"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			conn, got := s.dial(t, tt.query, tt.opts)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Fatalf("handshake (-want +got):\n%s", diff)
-			}
-			if got.Subprotocol == tok {
-				t.Fatalf("the token was echoed as the subprotocol")
-			}
-			echoOnce(t, conn, "alice: hi")
-		})
-	}
+	t.Run("sources", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				conn, got := s.dial(t, tt.query, tt.opts)
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Fatalf("handshake (-want +got):\n%s", diff)
+				}
+				if got.Subprotocol == tok {
+					t.Fatalf("the token was echoed as the subprotocol")
+				}
+				echoOnce(t, conn, "alice: hi")
+			})
+		}
+	})
+	// After every handshake above (the group waits for its parallel subtests).
 	if diff := cmp.Diff([]string{"chat"}, s.opts.Subprotocols); diff != "" {
 		t.Errorf("caller's AcceptOptions mutated (-want +got):\n%s", diff)
+	}
+}
+
+func TestWebSocketSubprotocolBeatsCookie(t *testing.T) {
+	t.Parallel()
+	s := newWSSite(t, nil, authx.WithTokenLocations(authx.InCookie))
+	expired := authtest.ExpiredToken(t, s.a, "mallory")
+	conn, got := s.dial(t, "", &websocket.DialOptions{
+		Subprotocols: []string{authx.WebSocketProtocol, authtest.Token(t, s.a, "alice")},
+		HTTPHeader:   header("Cookie", "access_token_cookie="+expired, "Origin", s.srv.URL),
+	})
+	if conn == nil || got.Subprotocol != authx.WebSocketProtocol {
+		t.Fatalf("handshake %+v: the explicit subprotocol token must win over an ambient cookie, and the marker be echoed", got)
+	}
+	echoOnce(t, conn, "alice: hi")
+}
+
+func TestWebSocketCookieOriginScheme(t *testing.T) {
+	t.Parallel()
+	s := newWSSite(t, nil)
+	s.opts = &websocket.AcceptOptions{InsecureSkipVerify: true} // our own check must still hold
+	tok := authtest.Token(t, s.a, "alice")
+	host := strings.TrimPrefix(s.srv.URL, "http://")
+	for origin, want := range map[string]int{
+		"http://" + host:             101,
+		"HTTP://" + host:             101,
+		"ftp://" + host:              403,
+		"http://evil.example":        403,
+		"null":                       403,
+		"http://" + host + ".evil":   403,
+		"http://evil.example:" + "1": 403,
+	} {
+		_, got := s.dial(t, "", &websocket.DialOptions{HTTPHeader: header("Cookie", "access_token_cookie="+tok, "Origin", origin)})
+		if got.Status != want {
+			t.Errorf("Origin %q: status %d, want %d", origin, got.Status, want)
+		}
+	}
+}
+
+func TestWebSocketHandlerReturnClosesConnection(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t, authx.WithWebSocketRecheck(time.Hour))
+	guard := a.Require()
+	handedOff := make(chan *websocket.Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := guard.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		handedOff <- conn // a hub takes it; the handler returns at once
+	}))
+	t.Cleanup(srv.Close)
+	conn, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/?token="+authtest.Token(t, a, "alice"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	<-handedOff
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if _, _, err := conn.Read(ctx); err == nil || ctx.Err() != nil {
+		t.Errorf("read after the handler returned: %v (ctx %v); want the server to have closed the unwatched connection", err, ctx.Err())
 	}
 }
 
@@ -393,6 +458,19 @@ func TestWebSocketTicket(t *testing.T) {
 	if _, err := s.a.Verify(t.Context(), tk); !errors.Is(err, authx.ErrAccessRequired) {
 		t.Errorf("a ticket used as a bearer token: %v, want ErrAccessRequired", err)
 	}
+	// A plain GET (a link preview) does not burn the ticket.
+	if resp, err := s.srv.Client().Get(s.srv.URL + "/ws?ticket=" + tk); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusSwitchingProtocols || resp.StatusCode == 200 {
+			t.Errorf("plain GET with a ticket: %d", resp.StatusCode)
+		}
+	}
+	// Tickets are not bearer tokens, even for guards that mention Refresh.
+	for _, p := range []authx.Policy{authx.Any(authx.Refresh, authx.Scopes("chat:*")), authx.Refresh} {
+		if _, err := s.a.Verify(t.Context(), tk, p); err == nil {
+			t.Errorf("ticket verified as a bearer token under %v", p)
+		}
+	}
 	conn, got := s.dial(t, "ticket="+tk, nil)
 	if conn == nil {
 		t.Fatalf("ticket refused: %+v", got)
@@ -406,7 +484,9 @@ func TestWebSocketTicket(t *testing.T) {
 	if _, got := s.dial(t, "ticket="+late, nil); got.Status != 401 || got.Code != "token_expired" {
 		t.Errorf("expired ticket: %+v", got)
 	}
-	// The ticket's connection lives with the access token it was traded for.
+	// The ticket's connection lives with the access token it was traded for,
+	// not with the ticket's 30 seconds.
+	echoOnce(t, conn, "alice: hi")
 	s.clock.Advance(10 * time.Minute)
 	if code, reason := closedWith(t, conn); code != websocket.StatusPolicyViolation || reason != "token expired" {
 		t.Errorf("ticket connection closed with %d %q", code, reason)
@@ -441,5 +521,55 @@ func TestWebSocketTicketRevokedWithAccessToken(t *testing.T) {
 	}
 	if code, reason := closedWith(t, conn); code != websocket.StatusPolicyViolation || reason != "token revoked" {
 		t.Errorf("closed with %d %q, want the access token's revocation to close it", code, reason)
+	}
+}
+
+func TestWebSocketTicketEdges(t *testing.T) {
+	t.Parallel()
+	s := newWSSite(t, nil, authx.WithTokenLocations(authx.InHeader, authx.InCookie))
+	post := func(t *testing.T, method string, h http.Header) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.srv.URL+"/ws/ticket", nil)
+		req.Header = h
+		resp, err := s.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Ticket string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Ticket
+	}
+	tok := authtest.Token(t, s.a, "alice")
+	if code, _ := post(t, "GET", header("Authorization", "Bearer "+tok)); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET ticket: %d, want 405", code)
+	}
+	c, _ := s.a.Verify(t.Context(), tok)
+	cookie := header("Cookie", "access_token_cookie="+tok)
+	if code, _ := post(t, "POST", cookie); code != 403 {
+		t.Errorf("cookie POST without CSRF: %d, want 403", code)
+	}
+	cookie.Set("X-CSRF-TOKEN", c.CSRF)
+	if code, tk := post(t, "POST", cookie); code != 200 || tk == "" {
+		t.Errorf("cookie POST with CSRF: %d", code)
+	}
+	// A ticket never outlives its access token.
+	short := authtest.Token(t, s.a, "alice", authx.ExpiresIn(5*time.Second))
+	code, tk := post(t, "POST", header("Authorization", "Bearer "+short))
+	if code != 200 {
+		t.Fatalf("ticket for a short token: %d", code)
+	}
+	s.clock.Advance(6 * time.Second)
+	if _, got := s.dial(t, "ticket="+tk, nil); got.Status != 401 || got.Code != "token_expired" {
+		t.Errorf("ticket after its access token expired: %+v, want 401 token_expired", got)
+	}
+	// A refused handshake (revoked access token) does not spend the ticket;
+	// the ticket still dies with its token.
+	tok2 := authtest.Token(t, s.a, "alice")
+	_, tk2 := post(t, "POST", header("Authorization", "Bearer "+tok2))
+	c2, _ := s.a.Verify(t.Context(), tok2)
+	_ = s.a.Revoke(t.Context(), c2)
+	if _, got := s.dial(t, "ticket="+tk2, nil); got.Status != 401 || got.Code != "token_revoked" {
+		t.Errorf("ticket of a revoked token: %+v", got)
 	}
 }

@@ -326,13 +326,22 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool,
 	if l.isZero() {
 		return true, 0, nil
 	}
+	l.Burst = l.burst() // Burst 0 and Burst == Rate are the same limit
+	every := rate.Limit(float64(l.Rate) / l.Per.Seconds())
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b := m.buckets[key]
-	if b == nil || b.limit != l {
-		b = &bucket{lim: rate.NewLimiter(rate.Limit(float64(l.Rate)/l.Per.Seconds()), l.burst()), limit: l}
+	switch {
+	case b == nil:
+		b = &bucket{lim: rate.NewLimiter(every, l.Burst), limit: l}
 		m.buckets[key] = b
+	case b.limit != l:
+		// Another limit on the same key keeps the bucket's level: swapping
+		// limits must not hand out a fresh, full bucket.
+		b.lim.SetLimitAt(now, every)
+		b.lim.SetBurstAt(now, l.Burst)
+		b.limit = l
 	}
 	b.last = now
 	if len(m.buckets) >= m.nextSweep {

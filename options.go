@@ -556,6 +556,9 @@ func WithTrustedProxies(cidrs ...string) Option {
 				}
 				p = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
 			}
+			if p.Addr().Is4In6() && p.Bits() >= 96 { // "::ffff:10.0.0.0/104" means 10.0.0.0/8
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
 			c.proxies = append(c.proxies, p.Masked())
 		}
 	})

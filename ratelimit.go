@@ -124,7 +124,7 @@ func (a *Auth[T]) RateLimit(cfg RateLimitConfig) func(http.Handler) http.Handler
 			if c, ok := ClaimsFrom(r.Context()); ok {
 				limit, kind, id = cfg.Authenticated, "sub", c.Subject
 			} else {
-				id = a.ClientIP(r)
+				id = anonymousID(a.ClientIP(r))
 			}
 			if cfg.Key != nil {
 				kind, id = "key", cfg.Key(r)
@@ -147,6 +147,20 @@ func (a *Auth[T]) RateLimit(cfg RateLimitConfig) func(http.Handler) http.Handler
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// anonymousID keys anonymous limits: an IPv4 address, or the /64 of an IPv6
+// one (a client usually controls a whole /64).
+func anonymousID(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Unmap().Is4() {
+		return ip
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // ClientIP returns the address of the client that sent r: the host of

@@ -198,10 +198,15 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 		return nil, err
 	}
 	s.fam = familyOf(c)
+	// The access token ends with the login at the latest.
+	if end := cfg.now().Add(cfg.accessTTL); c.ExpiresAt.Before(end) {
+		s.exp = c.ExpiresAt
+	}
 	access, ac, err := a.issue(Access, c.Subject, s)
 	if err != nil {
 		return nil, err
 	}
+	s.exp = time.Time{}
 	pair := &TokenPair{
 		AccessToken: access,
 		TokenType:   "bearer",
@@ -303,6 +308,25 @@ func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta ti
 	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
 	if err != nil {
 		return
+	}
+	if c.SessionID != "" {
+		// A session bounds its tokens: an ended, foreign or unreadable
+		// session is not renewed, and a renewal never outlives it (else "log
+		// out everywhere" would miss an active browser).
+		sess, ok, err := e.sessions.Get(ctx, c.SessionID)
+		if err != nil || (ok && (!sess.Active || sess.Subject != c.Subject)) {
+			return
+		}
+		if ok {
+			end := e.cfg.now().Add(e.cfg.accessTTL)
+			if sess.ExpiresAt.Before(end) {
+				end = sess.ExpiresAt
+			}
+			if !end.After(e.cfg.now().Add(time.Second)) {
+				return
+			}
+			s.exp = end
+		}
 	}
 	tok, _, err := a.issue(Access, c.Subject, s)
 	if err != nil {

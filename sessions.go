@@ -147,7 +147,13 @@ func (a *Auth[T]) RevokeSession(ctx context.Context, sub, id string) error {
 	if !ok || s.Subject != sub {
 		return newError(ErrSessionNotFound, nil)
 	}
-	return e.endSessions(ctx, []string{id}, s.ExpiresAt, func() error { return e.sessions.Revoke(ctx, id) })
+	// Tokens of the session may outlive its record (an access token minted
+	// by a late refresh): block it for as long as any token may live.
+	until := s.ExpiresAt
+	if limit := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway); limit.After(until) {
+		until = limit
+	}
+	return e.endSessions(ctx, []string{id}, until, func() error { return e.sessions.Revoke(ctx, id) })
 }
 
 // RevokeAllSessions ends every session of sub ("log out everywhere").

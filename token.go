@@ -394,10 +394,10 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 			c.ExpiresAt = now.Add(cfg.refreshTTL)
 		}
 	}
-	if c.FamilyID != "" && c.ExpiresAt.Sub(now) > a.e.familyLifetime() {
-		// A family is revoked for the longer TTL; a longer-lived member would
-		// outlive its revocation.
-		return "", nil, fmt.Errorf("%w: a token of a refresh family may live at most %v (WithAccessTTL/WithRefreshTTL); got %v",
+	if (c.FamilyID != "" || c.SessionID != "") && c.ExpiresAt.Sub(now) > a.e.familyLifetime() {
+		// A family or session is revoked for the longer TTL; a longer-lived
+		// member would outlive its revocation.
+		return "", nil, fmt.Errorf("%w: a token of a refresh family or session may live at most %v (WithAccessTTL/WithRefreshTTL); got %v",
 			ErrTokenOption, a.e.familyLifetime(), c.ExpiresAt.Sub(now))
 	}
 	if a.usesCookies() {

@@ -162,11 +162,33 @@ func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
 		return ErrNotConfigured
 	}
 	e := a.e
-	ids, err := e.sessions.RevokeAll(ctx, sub)
+	until := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway)
+	// Blocklist first, then mark the store: if the blocklist fails, the
+	// sessions stay active in the store and a retry finds them again.
+	active, err := e.sessions.List(ctx, sub)
 	if err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
 	}
-	return e.endSessions(ctx, ids, e.cfg.now().Add(e.familyLifetime()+e.cfg.leeway), nil)
+	listed := make(map[string]bool, len(active))
+	ids := make([]string, 0, len(active))
+	for _, s := range active {
+		listed[s.ID] = true
+		ids = append(ids, s.ID)
+	}
+	if err := e.endSessions(ctx, ids, until, nil); err != nil {
+		return err
+	}
+	revoked, err := e.sessions.RevokeAll(ctx, sub)
+	if err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	}
+	var late []string // sessions created between List and RevokeAll
+	for _, id := range revoked {
+		if !listed[id] {
+			late = append(late, id)
+		}
+	}
+	return e.endSessions(ctx, late, until, nil)
 }
 
 // endSessions puts the sessions on the blocklist (which every guard asks)

@@ -598,7 +598,7 @@ func TestSessionStoreDown(t *testing.T) {
 			op: func(ctx context.Context, a *authx.Auth[string], _ authx.SessionInfo) error {
 				return a.RevokeAllSessions(ctx, "alice")
 			},
-			want: outcome{authx.ErrUnavailable, ok200}, reason: "the caller must know the logout did not happen",
+			want: outcome{authx.ErrUnavailable, revoked401}, reason: "reported, but the blocklist, which decides access, was written first and holds the sids",
 		},
 		{
 			name: "Revoke", fail: "Revoke",

@@ -1,0 +1,78 @@
+// Package redisstore keeps authx's shared state in Redis, so that every
+// replica of a service sees the same revocations, spent refresh tokens,
+// sessions and rate limits:
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+//	s := redisstore.New(rdb)
+//	a, err := authx.New[User](authx.WithSecret(key), s.Option())
+//
+// A [Store] is the [authx.Blocklist], [authx.RefreshStore] and
+// [authx.RateLimiter]; [Store.Sessions] is the [authx.SessionStore] (Go
+// cannot give one type both Blocklist.Revoke and SessionStore.Revoke).
+// [Store.Option] wires all four into an [authx.Auth]. Any client works: a
+// *redis.Client, a *redis.ClusterClient, or another [redis.UniversalClient].
+// Redis 7.0 or later is required.
+//
+// # Failing closed
+//
+// Every Redis error — a refused connection, a timeout, a reply of the wrong
+// type, a value this package did not write — is returned, and authx then
+// denies the request with 503. Nothing is ever taken for "not revoked" or
+// "allowed". Context deadlines are honoured whether or not the client was
+// built with ContextTimeoutEnabled: for clients that ignore them, a call
+// returns the context's error when it is done and leaves the command to
+// finish in the background. Operations whose command go-redis may retry
+// after a lost reply carry a per-call nonce, so that a retry recognises its
+// own first write: a retried Spend is still the first use, a retried
+// session Create is not a duplicate, a retried RevokeAll still reports the
+// sessions it ended. How long a call takes to fail when Redis is gone is
+// the client's business: with go-redis's defaults (3 retries, 5 dial
+// attempts 100 ms apart) about 1.7 s; lower MaxRetries and DialerRetries,
+// or give requests a deadline, to answer 503 sooner.
+//
+// # Time
+//
+// The Store keeps real time: blocklist and refresh entries live for the
+// time from time.Now to their until, sessions lapse at their ExpiresAt on
+// Redis's clock, Spend records time.Now, and rate limits run on Redis's
+// TIME. An Auth using it should
+// run on real time too (a test clock near time.Now does no harm; one far
+// in the past makes revocations lapse at once).
+//
+// # Key layout
+//
+// Every key starts with the prefix ([WithPrefix], default "authx:"). Ids,
+// subjects and rate-limit keys come from clients and may hold any bytes, so
+// each is written as enc(x): x itself when it is 1 to 64 bytes of
+// [A-Za-z0-9._:@-], else "~" followed by the unpadded base64url SHA-256 of
+// x (44 bytes). enc never yields '{', '}', spaces, control bytes or glob
+// characters, its two forms cannot meet (only hashes start with '~'), and
+// it always ends the key or the hash tag it stands in, so no id can forge
+// another key, escape its kind or choose a Redis Cluster slot. With the
+// default prefix no key is longer than 150 bytes.
+//
+//	authx:bl:<enc id>                    blocklist entry: "1", PX until the revocation lapses
+//	authx:rt:<enc jti>                   spent refresh token: "<unix ns of first use> <nonce>", PX until it expires
+//	authx:rl:<enc key>                   rate-limit state (redis_rate's GCRA), EX until it is full again
+//	authx:sid:<enc id>                   session id → subject: "<nonce> <subject>", PXAT the session's expiry
+//	authx:{sub:<enc subject>}:sess:<enc id>
+//	                                     session hash, PXAT its expiry (kept after revocation)
+//	authx:{sub:<enc subject>}:sessions   the subject's index: sorted set of <enc id>, scored by
+//	                                     expiry (unix ms); PXAT its latest session's expiry
+//
+// The part in braces is a Redis Cluster hash tag: a subject's sessions and
+// its index live in one slot, so that writing a session with its index
+// entry, listing a subject's sessions (pruning index members whose session
+// has expired) and revoking them all are each one atomic Lua script. Those scripts reach the
+// session keys through the index, in the same slot, which Redis Cluster
+// allows. Every other operation touches one key, or (IsRevoked) pipelines
+// one EXISTS per key, which works across slots. Session lookups by id read
+// the sid pointer first (a second round trip), since the session key is
+// placed by its subject.
+//
+// A session hash holds the fields id, sub, ip, ua, active ("1" or "0"),
+// created_s/created_ns, last_s/last_ns, expires_s/expires_ns (Unix seconds
+// and nanoseconds: exact, and comparable in Lua), dev (present when Device
+// is non-nil), d:<name> for each Device entry, and rv (the nonce of the
+// RevokeAll that ended it). All fields are binary-safe.
+package redisstore

@@ -338,9 +338,10 @@ func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta ti
 }
 
 // LogoutHandler returns a handler that logs the caller out: it revokes the
-// presented access token and its refresh family (so every token of that
-// login stops working on every guard), revokes a presented refresh token
-// too, clears the four cookies and answers 204. An expired token still
+// presented access token, its refresh family and its session (so every
+// token of that login stops working on every guard, and the session leaves
+// [Auth.Sessions]), revokes a presented refresh token too, clears the four
+// cookies and answers 204. An expired token still
 // ends its family: its signature, type, issuer and audience are checked, not
 // its expiry. A request with no valid token is still answered 204 with
 // cleared cookies (logging out twice is not an error). Cookie-borne tokens
@@ -378,12 +379,20 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 			return
 		}
 		var failed *Error
+		ended := map[string]bool{}
 		for _, c := range found {
 			if err := a.Revoke(r.Context(), c); err != nil {
 				failed = asError(err)
 			}
 			if err := e.revokeFamily(r.Context(), familyOf(c)); err != nil {
 				failed = asError(err)
+			}
+			if sid := c.SessionID; sid != "" && !ended[sid] {
+				ended[sid] = true
+				until := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway)
+				if err := e.endSessions(r.Context(), []string{sid}, until, func() error { return e.sessions.Revoke(r.Context(), sid) }); err != nil {
+					failed = asError(err)
+				}
 			}
 		}
 		a.UnsetCookies(w)

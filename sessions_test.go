@@ -668,3 +668,28 @@ func TestSessionsNilAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestLogoutEndsSession: LogoutHandler ends the session of the token it is
+// given, so it leaves the session list and its other tokens stop working.
+func TestLogoutEndsSession(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t)
+	s := startSession(t, a, "alice")
+	other := startSession(t, a, "alice")
+	pair := authtest.Pair(t, a, "alice", authx.Session(s.ID))
+	sibling := authtest.Token(t, a, "alice", authx.Session(s.ID)) // same session, another login's token
+	keep := authtest.Token(t, a, "alice", authx.Session(other.ID))
+	if got, _ := doReq(t, a.LogoutHandler(), withBearer(http.MethodPost, "/logout", pair.AccessToken)); got.Status != http.StatusNoContent {
+		t.Fatalf("logout: %+v", got)
+	}
+	if diff := cmp.Diff([]string{other.ID}, sessionIDs(t, a, "alice")); diff != "" {
+		t.Errorf("sessions after logout (-want +got):\n%s", diff)
+	}
+	guard := a.Require().Wrap(echo)
+	if got, _ := doReq(t, guard, withBearer(http.MethodGet, "/me", sibling)); got != revoked401 {
+		t.Errorf("another token of the logged-out session: %+v, want %+v", got, revoked401)
+	}
+	if got, _ := doReq(t, guard, withBearer(http.MethodGet, "/me", keep)); got.Status != http.StatusOK {
+		t.Errorf("a token of another session: %+v, want 200", got)
+	}
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/authx-go/authx"
+	"github.com/authx-go/authx/redisstore"
+	"github.com/coder/websocket"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/crypto/bcrypt"
+)
+
+//go:embed static
+var static embed.FS
+
+// config is what the flags set.
+type config struct {
+	AccessTTL    time.Duration // access token lifetime
+	RefreshTTL   time.Duration // refresh token lifetime (a login's length)
+	RefreshDelta time.Duration // implicit refresh when the access token expires within it
+	LoginLimit   int           // logins per minute per client IP
+	RedisAddr    string        // "" = in-memory stores
+	Secret       []byte        // HMAC key, ≥ 32 bytes
+}
+
+func defaultConfig() config {
+	return config{
+		AccessTTL:    15 * time.Minute,
+		RefreshTTL:   24 * time.Hour,
+		RefreshDelta: 10 * time.Minute,
+		LoginLimit:   5,
+	}
+}
+
+// user is the demo's own user type, which authx resolves for handlers.
+type user struct {
+	Name         string
+	PasswordHash []byte
+	Scopes       []string
+}
+
+// newUsers hashes the two built-in users' passwords with bcrypt.
+func newUsers() (map[string]user, error) {
+	users := map[string]user{}
+	for name, u := range map[string]struct {
+		display, password string
+		scopes            []string
+	}{
+		"alice": {"Alice", "alice-password", []string{"admin:*"}},
+		"bob":   {"Bob", "bob-password", []string{"reports:read"}},
+	} {
+		hash, err := bcrypt.GenerateFromPassword([]byte(u.password), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, err
+		}
+		users[name] = user{Name: u.display, PasswordHash: hash, Scopes: u.scopes}
+	}
+	return users, nil
+}
+
+// dummyHash is compared against when the username is unknown, so that a
+// wrong username costs as much time as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+
+type server struct {
+	a     *authx.Auth[user]
+	users map[string]user
+	log   *slog.Logger
+}
+
+// newServer builds the demo's handler: the authx API, the WebSocket echo and
+// the web page.
+func newServer(cfg config, log *slog.Logger) (http.Handler, error) {
+	users, err := newUsers()
+	if err != nil {
+		return nil, err
+	}
+	opts := []authx.Option{
+		authx.WithSecret(cfg.Secret),
+		authx.WithAccessTTL(cfg.AccessTTL),
+		authx.WithRefreshTTL(cfg.RefreshTTL),
+		authx.WithTokenLocations(authx.InHeader, authx.InCookie),
+		authx.WithLogger(log),
+		authx.WithSubjectGetter(func(_ context.Context, c *authx.Claims) (user, error) {
+			u, ok := users[c.Subject]
+			if !ok {
+				return user{}, authx.ErrSubjectNotFound
+			}
+			return u, nil
+		}),
+	}
+	if cfg.RedisAddr != "" {
+		rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, ContextTimeoutEnabled: true})
+		if err := rdb.Ping(context.Background()).Err(); err != nil {
+			return nil, err
+		}
+		opts = append(opts, redisstore.New(rdb, redisstore.WithPrefix("authx-demo:")).Option())
+	}
+	a, err := authx.New[user](opts...)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{a: a, users: users, log: log}
+
+	mux := http.NewServeMux()
+	loginLimit := a.RateLimit(authx.RateLimitConfig{Name: "login", Anonymous: authx.PerMinute(cfg.LoginLimit)})
+	mux.Handle("POST /auth/login", loginLimit(http.HandlerFunc(s.loginJSON)))
+	mux.Handle("POST /auth/login/cookie", loginLimit(http.HandlerFunc(s.loginCookie)))
+	mux.Handle("POST /auth/refresh", a.RefreshHandler())
+	mux.Handle("POST /auth/logout", a.LogoutHandler())
+
+	mux.Handle("GET /api/me", a.Require(a.KnownSubject()).WrapFunc(s.me))
+	mux.Handle("POST /api/me/password", a.Require(authx.Fresh).WrapFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent) // a real service would change the password here
+	}))
+	mux.Handle("GET /api/admin", a.Require(authx.Scopes("admin:*")).WrapFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"message": "welcome, admin"})
+	}))
+	mux.Handle("GET /api/reports", a.Require(authx.Any(authx.Scopes("reports:read"), authx.Scopes("admin:*"))).WrapFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"reports": []string{"q1", "q2"}})
+		}))
+	mux.Handle("GET /api/sessions", a.Require().WrapFunc(s.sessions))
+	mux.Handle("DELETE /api/sessions/{id}", a.Require().WrapFunc(s.revokeSession))
+
+	mux.Handle("POST /ws/ticket", a.TicketHandler())
+	echo := a.Require()
+	mux.HandleFunc("GET /ws/echo", func(w http.ResponseWriter, r *http.Request) { s.echo(echo, w, r) })
+
+	page, err := fs.Sub(static, "static")
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET /", http.FileServerFS(page))
+
+	implicit := a.ImplicitRefresh(authx.ImplicitRefreshConfig{Delta: cfg.RefreshDelta})
+	return securityHeaders(implicit(mux)), nil
+}
+
+// securityHeaders sets the page's hardening headers.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// login checks the credentials, starts a session and issues a fresh pair.
+func (s *server) login(w http.ResponseWriter, r *http.Request) (*authx.TokenPair, bool) {
+	var in credentials
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || in.Username == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"code": "invalid_request", "message": `send {"username","password"}`})
+		return nil, false
+	}
+	u, ok := s.users[in.Username]
+	hash := dummyHash
+	if ok {
+		hash = u.PasswordHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(in.Password)) != nil || !ok {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "invalid_credentials", "message": "Wrong username or password."})
+		return nil, false
+	}
+	info, err := s.a.StartSession(r.Context(), r, in.Username, nil)
+	if err != nil {
+		s.a.WriteError(w, r, err)
+		return nil, false
+	}
+	pair, err := s.a.CreateTokenPair(in.Username, authx.FreshLogin(), authx.Grant(u.Scopes...), authx.Session(info.ID))
+	if err != nil {
+		s.a.WriteError(w, r, errors.Join(authx.ErrUnavailable, err))
+		return nil, false
+	}
+	return pair, true
+}
+
+func (s *server) loginJSON(w http.ResponseWriter, r *http.Request) {
+	if pair, ok := s.login(w, r); ok {
+		writeJSON(w, http.StatusOK, pair)
+	}
+}
+
+func (s *server) loginCookie(w http.ResponseWriter, r *http.Request) {
+	pair, ok := s.login(w, r)
+	if !ok {
+		return
+	}
+	if err := s.a.SetTokenCookies(w, pair); err != nil {
+		s.a.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) me(w http.ResponseWriter, r *http.Request) {
+	c, _ := authx.ClaimsFrom(r.Context())
+	u, _ := authx.SubjectFrom[user](r.Context())
+	scopes := c.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sub": c.Subject, "name": u.Name, "scopes": scopes, "fresh": c.Fresh})
+}
+
+type sessionView struct {
+	ID         string    `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastActive time.Time `json:"last_active"`
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+	Current    bool      `json:"current"`
+}
+
+func (s *server) sessions(w http.ResponseWriter, r *http.Request) {
+	c, _ := authx.ClaimsFrom(r.Context())
+	list, err := s.a.Sessions(r.Context(), c.Subject)
+	if err != nil {
+		s.a.WriteError(w, r, err)
+		return
+	}
+	out := make([]sessionView, 0, len(list))
+	for _, si := range list {
+		out = append(out, sessionView{si.ID, si.CreatedAt, si.LastActive, si.IP, si.UserAgent, si.ID == c.SessionID})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) {
+	c, _ := authx.ClaimsFrom(r.Context())
+	if err := s.a.RevokeSession(r.Context(), c.Subject, r.PathValue("id")); err != nil {
+		s.a.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// echo answers each text message m with "<sub>: m" until the token that
+// opened the connection expires (1008) or the client leaves.
+func (s *server) echo(guard *authx.Guard, w http.ResponseWriter, r *http.Request) {
+	conn, claims, err := guard.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(4096)
+	ctx := guard.NewContext(r.Context(), claims)
+	for {
+		typ, msg, err := conn.Read(ctx)
+		if err != nil {
+			return
+		}
+		if tok, ok := authx.ParseReauth(msg); ok {
+			if claims, err = guard.Reauthenticate(ctx, conn, tok); err != nil {
+				return
+			}
+			continue
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		if err := conn.Write(ctx, websocket.MessageText, []byte(claims.Subject+": "+string(msg))); err != nil {
+			return
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -118,8 +118,8 @@ func (ps policySet) String() string {
 	return ps.user.String()
 }
 
-// check verifies a located token and applies the type requirement and the
-// blocklist: everything but CSRF and the policies.
+// check verifies a located token and applies the type requirement; the
+// caller then applies CSRF, the blocklist and the policies.
 func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, error) {
 	if len(tok) > e.cfg.maxToken {
 		return nil, newError(ErrTokenTooLarge, nil)

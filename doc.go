@@ -21,7 +21,8 @@
 //	    type ([Access] unless the guard mentions [Refresh]).
 //	  - CSRF: for tokens from a cookie on unsafe methods, the CSRF header must
 //	    equal the token's csrf claim.
-//	  - revocation: the token's jti against the [Blocklist].
+//	  - revocation: the token's jti, refresh family and session against the
+//	    [Blocklist].
 //	  - policies: the guard's [Policy] values, with the request context.
 //	  - context: [ClaimsFrom] and [SubjectFrom] read the result; the subject
 //	    is resolved by the getter on first use.

@@ -54,7 +54,8 @@ var (
 	// ErrAudience: the token's aud does not name a configured audience, or
 	// the token names an audience and none is configured.
 	ErrAudience = errors.New("authx: invalid audience")
-	// ErrRevoked: the token's jti is on the blocklist.
+	// ErrRevoked: the token, its refresh family or its session is on the
+	// blocklist (or a WebSocket ticket was already used).
 	ErrRevoked = errors.New("authx: token revoked")
 	// ErrAccessRequired: a refresh token was presented where an access token is required.
 	ErrAccessRequired = errors.New("authx: access token required")

@@ -678,3 +678,30 @@ func FuzzParseReauth(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPeekExpiry: implicit refresh reads exp from untrusted cookies before
+// verifying them. It must never panic, and for a token we minted it must
+// read the same exp as full verification.
+func FuzzPeekExpiry(f *testing.F) {
+	a, err := New[string](WithSecret([]byte("0123456789abcdef0123456789abcdef")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	tok, err := a.CreateAccessToken("alice", ExpiresIn(time.Hour))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tok)
+	f.Add("a.eyJleHAiOjF9.b")
+	f.Add("a.eyJleHAiOiIxIn0.b")
+	f.Add("..")
+	f.Fuzz(func(t *testing.T, s string) {
+		exp, ok := peekExpiry(s)
+		if !ok {
+			return
+		}
+		if c, err := a.Verify(context.Background(), s); err == nil && !c.ExpiresAt.Equal(exp) {
+			t.Fatalf("peekExpiry = %v, verified exp = %v", exp, c.ExpiresAt)
+		}
+	})
+}

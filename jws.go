@@ -281,7 +281,7 @@ func (kr *keyring) verify(h jwsHeader, input string, sig []byte) error {
 	return newError(ErrSignature, nil)
 }
 
-// sign encodes header and claims and signs them with k.
+// encode encodes header and claims and signs them with k.
 func (k *keySpec) encode(c *Claims, data map[string]json.RawMessage, extra map[string]json.RawMessage) (string, error) {
 	hdr := make([]byte, 0, 64)
 	hdr = append(hdr, `{"alg":`...)

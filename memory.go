@@ -60,11 +60,22 @@ func (s *expiringSet) put(id string, until time.Time, keepLater bool) (expiringE
 	return expiringEntry{}, false
 }
 
-func (s *expiringSet) has(id string) bool {
+// hasAny reports whether any id has a live entry: one lock, one clock read.
+func (s *expiringSet) hasAny(ids ...string) bool {
+	var now time.Time
 	s.mu.RLock()
-	e, ok := s.m[id]
-	s.mu.RUnlock()
-	return ok && e.until.After(s.now())
+	defer s.mu.RUnlock()
+	for _, id := range ids {
+		if e, ok := s.m[id]; ok {
+			if now.IsZero() {
+				now = s.now()
+			}
+			if e.until.After(now) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *expiringSet) len() int {
@@ -100,12 +111,7 @@ func (m *MemoryBlocklist) Revoke(_ context.Context, id string, until time.Time) 
 // IsRevoked reports whether any of ids is revoked and the revocation has
 // not lapsed.
 func (m *MemoryBlocklist) IsRevoked(_ context.Context, ids ...string) (bool, error) {
-	for _, id := range ids {
-		if m.set.has(id) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return m.set.hasAny(ids...), nil
 }
 
 // Len returns the number of entries held, lapsed ones included until the

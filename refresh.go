@@ -8,7 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/authx-go/authx/internal/b64"
+	"github.com/authx-go/authx/internal/jsonscan"
 )
 
 // refreshPolicies is the policy set of the refresh endpoint.
@@ -198,9 +202,17 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 		return nil, err
 	}
 	s.fam = familyOf(c)
-	// The access token ends with the login at the latest.
-	if end := cfg.now().Add(cfg.accessTTL); c.ExpiresAt.Before(end) {
-		s.exp = c.ExpiresAt
+	sessionEnd, err := e.sessionEnd(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	// The access token ends with the login (and its session) at the latest.
+	loginEnd := c.ExpiresAt
+	if !sessionEnd.IsZero() && sessionEnd.Before(loginEnd) {
+		loginEnd = sessionEnd
+	}
+	if end := cfg.now().Add(cfg.accessTTL); loginEnd.Before(end) {
+		s.exp = loginEnd
 	}
 	access, ac, err := a.issue(Access, c.Subject, s)
 	if err != nil {
@@ -217,7 +229,7 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 	}
 	// The login's absolute lifetime, within the family bound (a token
 	// minted elsewhere may claim more).
-	s.exp = c.ExpiresAt
+	s.exp = loginEnd
 	if limit := cfg.now().Add(e.familyLifetime()); s.exp.After(limit) {
 		s.exp = limit
 	}
@@ -225,6 +237,63 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 		return nil, err
 	}
 	return pair, nil
+}
+
+// sessionEnd returns when c's session ends (zero for a token without a
+// session, or one the store does not know), or an error when the session
+// was ended, belongs to someone else, or the store cannot answer.
+func (e *engine) sessionEnd(ctx context.Context, c *Claims) (time.Time, error) {
+	if c.SessionID == "" {
+		return time.Time{}, nil
+	}
+	sess, ok, err := e.sessions.Get(ctx, c.SessionID)
+	switch {
+	case err != nil:
+		return time.Time{}, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	case !ok:
+		return time.Time{}, nil
+	case !sess.Active || sess.Subject != c.Subject:
+		return time.Time{}, newError(ErrRevoked, errors.New("the token's session has ended"))
+	}
+	return sess.ExpiresAt, nil
+}
+
+// peekExpiry reads a token's exp without verifying anything.
+func peekExpiry(tok string) (time.Time, bool) {
+	d1 := strings.IndexByte(tok, '.')
+	d2 := strings.LastIndexByte(tok, '.')
+	if d1 < 0 || d2 <= d1 {
+		return time.Time{}, false
+	}
+	var buf [1024]byte
+	seg := tok[d1+1 : d2]
+	if b64.DecodedLen(len(seg)) > len(buf) {
+		return time.Time{}, false
+	}
+	n, err := b64.Decode(buf[:], seg)
+	if err != nil {
+		return time.Time{}, false
+	}
+	sc := jsonscan.New(buf[:n])
+	if sc.Begin() != nil {
+		return time.Time{}, false
+	}
+	for {
+		k, done, err := sc.Next()
+		if err != nil || done {
+			return time.Time{}, false
+		}
+		if string(k) == claimExp {
+			f, err := sc.Number()
+			if err != nil || f > maxNumericDate || f < -maxNumericDate {
+				return time.Time{}, false
+			}
+			return time.Unix(int64(f), 0), true
+		}
+		if _, err := sc.Skip(); err != nil {
+			return time.Time{}, false
+		}
+	}
 }
 
 // familyOf returns c's refresh family. A refresh token minted without one
@@ -274,7 +343,8 @@ func (ic ImplicitRefreshConfig) applies(r *http.Request) bool {
 // a request carries a valid access-token cookie that expires within Delta,
 // it sets a new access cookie (and CSRF cookie) on the response before the
 // handler runs. The new token is not fresh and keeps the scopes, custom
-// data, session and family of the old one. Revoked tokens, tokens failing
+// data, audience, session and family of the old one, and never outlives its
+// session. Revoked tokens, tokens failing
 // the CSRF checks, and tokens from anywhere but the cookie are never
 // refreshed; failures leave the request untouched (the guard decides).
 func (a *Auth[T]) ImplicitRefresh(ic ImplicitRefreshConfig) func(http.Handler) http.Handler {
@@ -297,6 +367,12 @@ func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta ti
 	if err != nil || ck.Value == "" || len(ck.Value) > e.cfg.maxToken {
 		return
 	}
+	// Most requests are not due: read exp without verifying first, so the
+	// signature (and the guard's own verification) is not paid twice. An
+	// unverified exp can only make this skip a renewal.
+	if exp, ok := peekExpiry(ck.Value); ok && exp.Sub(e.cfg.now()) >= delta {
+		return
+	}
 	ctx := r.Context()
 	c, err := e.check(ctx, ck.Value, newPolicySet(nil))
 	if err != nil || c.ExpiresAt.Sub(e.cfg.now()) >= delta {
@@ -309,24 +385,22 @@ func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta ti
 	if err != nil {
 		return
 	}
-	if c.SessionID != "" {
-		// A session bounds its tokens: an ended, foreign or unreadable
-		// session is not renewed, and a renewal never outlives it (else "log
-		// out everywhere" would miss an active browser).
-		sess, ok, err := e.sessions.Get(ctx, c.SessionID)
-		if err != nil || (ok && (!sess.Active || sess.Subject != c.Subject)) {
+	// A session bounds its tokens: an ended, foreign or unreadable session
+	// is not renewed, and a renewal never outlives it (else "log out
+	// everywhere" would miss an active browser).
+	sessionEnd, err := e.sessionEnd(ctx, c)
+	if err != nil {
+		return
+	}
+	if !sessionEnd.IsZero() {
+		end := e.cfg.now().Add(e.cfg.accessTTL)
+		if sessionEnd.Before(end) {
+			end = sessionEnd
+		}
+		if !end.After(e.cfg.now().Add(time.Second)) {
 			return
 		}
-		if ok {
-			end := e.cfg.now().Add(e.cfg.accessTTL)
-			if sess.ExpiresAt.Before(end) {
-				end = sess.ExpiresAt
-			}
-			if !end.After(e.cfg.now().Add(time.Second)) {
-				return
-			}
-			s.exp = end
-		}
+		s.exp = end
 	}
 	tok, _, err := a.issue(Access, c.Subject, s)
 	if err != nil {
@@ -356,19 +430,28 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 		}
 		e := a.e
 		var found, fromCookie []*Claims
-		for _, want := range []TokenType{Access, Refresh} {
-			locs := e.cfg.locations
-			if want == Refresh {
-				locs = []Location{InCookie, InJSON}
-			}
-			tok, loc, err := e.locateIn(r, locs, want == Refresh)
-			if err != nil {
+		// The access token where guards look for it; a refresh token in each
+		// place the refresh endpoint reads (the header too), one place at a
+		// time so that one token does not hide another.
+		type source struct {
+			locs []Location
+			want TokenType
+		}
+		sources := []source{{e.cfg.locations, Access}}
+		for i := range refreshSources {
+			sources = append(sources, source{refreshSources[i : i+1], Refresh})
+		}
+		seen := map[string]bool{}
+		for _, src := range sources {
+			tok, loc, err := e.locateIn(r, src.locs, src.want == Refresh)
+			if err != nil || seen[tok] {
 				continue
 			}
 			c, err := e.keys.parse(tok, e.cfg.maxScopes)
-			if err != nil || c.Type != want || e.validateParties(c) != nil {
+			if err != nil || c.Type != src.want || e.validateParties(c) != nil {
 				continue
 			}
+			seen[tok] = true
 			found = append(found, c)
 			if loc == InCookie {
 				fromCookie = append(fromCookie, c)

@@ -195,7 +195,7 @@ func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
 // and then runs mark, the store's own bookkeeping.
 func (e *engine) endSessions(ctx context.Context, ids []string, until time.Time, mark func() error) error {
 	for _, id := range ids {
-		if err := e.blocklist.Revoke(ctx, sessionPrefix+id, until.Add(e.cfg.leeway)); err != nil {
+		if err := e.blocklist.Revoke(ctx, sessionPrefix+id, until); err != nil {
 			return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 		}
 	}
@@ -212,6 +212,9 @@ func (e *engine) endSessions(ctx context.Context, ids []string, until time.Time,
 // never fatal (the blocklist, not the store, decides access).
 func (e *engine) touchSession(ctx context.Context, c *Claims) {
 	if c.SessionID == "" || e.touched == nil {
+		return
+	}
+	if e.touched.hasAny(c.SessionID) { // shared lock: touched recently
 		return
 	}
 	now := e.cfg.now()

@@ -50,9 +50,10 @@ var (
 // Accept has written that response and returns the error.
 //
 // Token sources, in order: a single-use ticket in the "ticket" query
-// parameter (see [Auth.TicketHandler]); the configured locations; then what
-// browsers can send on a handshake — the [WebSocketProtocol] subprotocol, the
-// query parameter ([WithQueryParam], "token") and the access cookie. A
+// parameter (see [Auth.TicketHandler]); the [WebSocketProtocol] subprotocol
+// (the client's explicit choice, ahead of any ambient cookie); the
+// configured locations (without JSON); then the query parameter
+// ([WithQueryParam], "token") and the access cookie. A
 // handshake authenticated by a cookie must come from the server's own origin
 // (or one of opts.OriginPatterns): a foreign or "null" Origin is refused with
 // 403 (cross-site WebSocket hijacking). websocket.Accept's own origin check

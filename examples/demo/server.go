@@ -140,7 +140,10 @@ func newServer(cfg config, log *slog.Logger) (http.Handler, error) {
 	}
 	mux.Handle("GET /", http.FileServerFS(page))
 
-	implicit := a.ImplicitRefresh(authx.ImplicitRefreshConfig{Delta: cfg.RefreshDelta})
+	implicit := a.ImplicitRefresh(authx.ImplicitRefreshConfig{
+		Delta:        cfg.RefreshDelta,
+		ExcludePaths: []string{"/auth/refresh", "/auth/logout"}, // they end or replace the token anyway
+	})
 	return securityHeaders(implicit(mux)), nil
 }
 
@@ -182,7 +185,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) (*authx.TokenPair
 	}
 	pair, err := s.a.CreateTokenPair(in.Username, authx.FreshLogin(), authx.Grant(u.Scopes...), authx.Session(info.ID))
 	if err != nil {
-		s.a.WriteError(w, r, errors.Join(authx.ErrUnavailable, err))
+		s.a.WriteError(w, r, errors.Join(authx.ErrMisconfigured, err))
 		return nil, false
 	}
 	return pair, true

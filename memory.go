@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -172,7 +173,7 @@ func (m *MemorySessionStore) Create(_ context.Context, s SessionInfo) error {
 		return errEmptyID
 	}
 	s.Active = true
-	s.Device = cloneMap(s.Device)
+	s.Device = maps.Clone(s.Device)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -205,17 +206,6 @@ func (m *MemorySessionStore) forget(id, subject string) {
 	}
 }
 
-func cloneMap(d map[string]string) map[string]string {
-	if d == nil {
-		return nil
-	}
-	out := make(map[string]string, len(d))
-	for k, v := range d {
-		out[k] = v
-	}
-	return out
-}
-
 // live returns the unexpired session id; the lock is held.
 func (m *MemorySessionStore) live(id string) (SessionInfo, bool) {
 	s, ok := m.byID[id]
@@ -230,7 +220,7 @@ func (m *MemorySessionStore) Get(_ context.Context, id string) (SessionInfo, boo
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.live(id)
-	s.Device = cloneMap(s.Device)
+	s.Device = maps.Clone(s.Device)
 	return s, ok, nil
 }
 
@@ -241,7 +231,7 @@ func (m *MemorySessionStore) List(_ context.Context, subject string) ([]SessionI
 	var out []SessionInfo
 	for id := range m.bySubject[subject] {
 		if s, ok := m.live(id); ok && s.Active {
-			s.Device = cloneMap(s.Device)
+			s.Device = maps.Clone(s.Device)
 			out = append(out, s)
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -84,7 +86,7 @@ func (a *Auth[T]) StartSession(ctx context.Context, r *http.Request, sub string,
 	}
 	if len(device) > 0 {
 		s.Device = make(map[string]string, min(len(device), maxDeviceItems))
-		for _, k := range sortedAnyKeys(toAny(device)) {
+		for _, k := range slices.Sorted(maps.Keys(device)) {
 			if len(s.Device) == maxDeviceItems {
 				break
 			}
@@ -95,14 +97,6 @@ func (a *Auth[T]) StartSession(ctx context.Context, r *http.Request, sub string,
 		return SessionInfo{}, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
 	}
 	return s, nil
-}
-
-func toAny(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,18 +101,10 @@ func Claim(name string, value any) TokenOption {
 // Data adds every entry of m as a custom claim, as [Claim] does.
 func Data(m map[string]any) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		for _, k := range sortedAnyKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			Claim(k, m[k]).applyToken(s)
 		}
 	})
-}
-
-func sortedAnyKeys(m map[string]any) []string {
-	raw := make(map[string]json.RawMessage, len(m))
-	for k := range m {
-		raw[k] = nil
-	}
-	return sortedKeys(raw)
 }
 
 // ExpiresIn sets the token's lifetime instead of the configured TTL. In

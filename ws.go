@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -217,20 +218,11 @@ func (e *engine) locateWS(r *http.Request, refresh bool) (string, Location, erro
 		}
 	}
 	for _, l := range []Location{InQuery, InCookie} {
-		if !containsLocation(locs, l) {
+		if !slices.Contains(locs, l) {
 			locs = append(locs, l)
 		}
 	}
 	return e.locateIn(r, locs, refresh)
-}
-
-func containsLocation(ls []Location, l Location) bool {
-	for _, x := range ls {
-		if x == l {
-			return true
-		}
-	}
-	return false
 }
 
 // protocolToken reads the token offered after the marker subprotocol.

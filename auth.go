@@ -199,6 +199,20 @@ func (e *engine) revoked(ctx context.Context, c *Claims) error {
 	return nil
 }
 
+// admit is the last step every path shares once a token is verified: the
+// blocklist (token, family, session), then the policies on a context that
+// carries c (built by newCtx), which it returns.
+func (e *engine) admit(ctx context.Context, c *Claims, ps policySet, newCtx func(context.Context, *Claims) context.Context) (context.Context, error) {
+	if err := e.revoked(ctx, c); err != nil {
+		return nil, err
+	}
+	ctx = newCtx(ctx, c)
+	if err := e.policies(ctx, c, ps); err != nil {
+		return nil, err
+	}
+	return ctx, nil
+}
+
 // policies runs the user's policies on the request context.
 func (e *engine) policies(ctx context.Context, c *Claims, ps policySet) error {
 	if len(ps.user) == 0 {
@@ -232,10 +246,7 @@ func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) 
 	if err != nil {
 		return nil, err
 	}
-	if err := a.e.revoked(ctx, c); err != nil {
-		return nil, err
-	}
-	if err := a.e.policies(a.NewContext(ctx, c), c, ps); err != nil {
+	if _, err := a.e.admit(ctx, c, ps, a.NewContext); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -380,11 +391,8 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, *Error)
 			return nil, nil, asError(err)
 		}
 	}
-	if err := e.revoked(ctx, c); err != nil {
-		return nil, nil, asError(err)
-	}
-	ctx = g.newCtx(ctx, c)
-	if err := e.policies(ctx, c, g.ps); err != nil {
+	ctx, err = e.admit(ctx, c, g.ps, g.newCtx)
+	if err != nil {
 		return nil, nil, asError(err)
 	}
 	e.touchSession(ctx, c)

@@ -182,10 +182,7 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 			return nil, newError(ErrCrossOrigin, err)
 		}
 	}
-	if err := e.revoked(ctx, c); err != nil {
-		return nil, asError(err)
-	}
-	if err := e.policies(g.newCtx(ctx, c), c, g.ps); err != nil {
+	if _, err := e.admit(ctx, c, g.ps, g.newCtx); err != nil {
 		return nil, asError(err)
 	}
 	if ticketID != "" {
@@ -382,10 +379,7 @@ func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token 
 		err = newError(ErrForbidden, errOtherSubject)
 	}
 	if err == nil {
-		err = g.e.revoked(ctx, c)
-	}
-	if err == nil {
-		err = g.e.policies(g.newCtx(ctx, c), c, g.ps)
+		_, err = g.e.admit(ctx, c, g.ps, g.newCtx)
 	}
 	if err != nil {
 		e := asError(err)

@@ -88,6 +88,15 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 	return c, nil
 }
 
+// namesFor returns the token cookie's name and path and the CSRF cookie's
+// name and path for tokens of type typ.
+func (c *CookieConfig) namesFor(typ TokenType) (name, path, csrfName, csrfPath string) {
+	if typ == Refresh {
+		return c.RefreshName, c.RefreshPath, c.RefreshCSRFName, c.RefreshCSRFPath
+	}
+	return c.AccessName, c.AccessPath, c.AccessCSRFName, c.AccessCSRFPath
+}
+
 func validCookieValue(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
@@ -167,10 +176,7 @@ func (a *Auth[T]) setCookies(w http.ResponseWriter, token string, typ TokenType)
 		life = e.cfg.cookies.MaxAge
 	}
 	cc := &e.cfg.cookies
-	name, path, csrfName, csrfPath := cc.AccessName, cc.AccessPath, cc.AccessCSRFName, cc.AccessCSRFPath
-	if typ == Refresh {
-		name, path, csrfName, csrfPath = cc.RefreshName, cc.RefreshPath, cc.RefreshCSRFName, cc.RefreshCSRFPath
-	}
+	name, path, csrfName, csrfPath := cc.namesFor(typ)
 	writeCSRF := !cc.NoCSRFCookies && !e.cfg.csrf.InsecureDisable
 	if writeCSRF && c.CSRF == "" {
 		return fmt.Errorf("%w: the token has no csrf claim; list InCookie in WithTokenLocations or use WithCookies when issuing cookie tokens", ErrTokenOption)
@@ -202,10 +208,7 @@ func (a *Auth[T]) unsetCookies(w http.ResponseWriter, typ TokenType) {
 	}
 	e := a.e
 	cc := &e.cfg.cookies
-	name, path, csrfName, csrfPath := cc.AccessName, cc.AccessPath, cc.AccessCSRFName, cc.AccessCSRFPath
-	if typ == Refresh {
-		name, path, csrfName, csrfPath = cc.RefreshName, cc.RefreshPath, cc.RefreshCSRFName, cc.RefreshCSRFPath
-	}
+	name, path, csrfName, csrfPath := cc.namesFor(typ)
 	http.SetCookie(w, e.cookie(name, path, "", !cc.InsecureScriptReadable, 0))
 	if !cc.NoCSRFCookies && !e.cfg.csrf.InsecureDisable {
 		http.SetCookie(w, e.cookie(csrfName, csrfPath, "", false, 0))

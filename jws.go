@@ -33,6 +33,25 @@ var (
 // something other than a JWS.
 var forbiddenHeaders = [...]string{"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "b64", "zip", "enc", "cty"}
 
+// ownHeaders are the header parameters authx writes and reads itself.
+var ownHeaders = [...]string{"alg", "kid", "typ"}
+
+// reservedHeader reports whether a header parameter is authx's own or
+// forbidden, in any letter case: ExtraHeader may not set it.
+func reservedHeader(name string) bool {
+	for _, h := range ownHeaders {
+		if strings.EqualFold(name, h) {
+			return true
+		}
+	}
+	for _, h := range forbiddenHeaders {
+		if strings.EqualFold(name, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // splitToken checks the overall shape and alphabet of a compact JWS and
 // returns the positions of its two dots.
 func splitToken(tok string) (d1, d2 int, err error) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/authx-go/authx/internal/scope"
@@ -162,9 +161,6 @@ func ForAudience(aud ...string) TokenOption {
 	})
 }
 
-// reservedHeaders may not be set with ExtraHeader: authx writes them, or
-// refuses tokens that carry them.
-var reservedHeaders = [...]string{"alg", "kid", "typ", "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "b64", "zip", "enc", "cty"}
 
 // ExtraHeader adds a field to the token's JOSE header (Python AuthX's
 // headers=). Fields authx controls or refuses (alg, kid, typ, crit, jwk,
@@ -175,11 +171,9 @@ func ExtraHeader(name string, value any) TokenOption {
 			s.errorf("empty header name")
 			return
 		}
-		for _, r := range reservedHeaders {
-			if strings.EqualFold(name, r) {
-				s.errorf("header %q is reserved", name)
-				return
-			}
+		if reservedHeader(name) {
+			s.errorf("header %q is reserved", name)
+			return
 		}
 		raw, err := json.Marshal(value)
 		if err != nil {

@@ -161,7 +161,6 @@ func ForAudience(aud ...string) TokenOption {
 	})
 }
 
-
 // ExtraHeader adds a field to the token's JOSE header (Python AuthX's
 // headers=). Fields authx controls or refuses (alg, kid, typ, crit, jwk,
 // jku, x5u, x5c, …) are refused with [ErrTokenOption].

@@ -29,7 +29,7 @@ type engine struct {
 	blocklist Blocklist
 	sessions  SessionStore
 	limiter   RateLimiter
-	touched   *expiringSet // sessions touched recently, for throttling
+	checked   *checkedSessions // sessions found live recently (sessions.go)
 }
 
 // New builds an Auth from options, validating all of them: a missing or
@@ -88,7 +88,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 	if e.limiter = cfg.limiter; e.limiter == nil {
 		e.limiter = NewMemoryRateLimiter(cfg.now)
 	}
-	e.touched = newExpiringSet(cfg.now)
+	e.checked = newCheckedSessions()
 	a.e = e
 	return a, nil
 }
@@ -200,10 +200,13 @@ func (e *engine) revoked(ctx context.Context, c *Claims) error {
 }
 
 // admit is the last step every path shares once a token is verified: the
-// blocklist (token, family, session), then the policies on a context that
-// carries c (built by newCtx), which it returns.
+// blocklist (token, family, session), the token's session, then the
+// policies on a context that carries c (built by newCtx), which it returns.
 func (e *engine) admit(ctx context.Context, c *Claims, ps policySet, newCtx func(context.Context, *Claims) context.Context) (context.Context, error) {
 	if err := e.revoked(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := e.checkSession(ctx, c); err != nil {
 		return nil, err
 	}
 	ctx = newCtx(ctx, c)
@@ -395,8 +398,23 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, *Error)
 	if err != nil {
 		return nil, nil, asError(err)
 	}
-	e.touchSession(ctx, c)
 	return ctx, c, nil
+}
+
+// Bounds on attacker-chosen strings in log records.
+const (
+	maxLogMethod = 16
+	maxLogPath   = 128
+	maxLogError  = 256
+)
+
+// bound cuts an attacker-chosen string for a log record to at most n bytes
+// (at a UTF-8 boundary), marking the cut.
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return truncate(s, n) + "…"
 }
 
 // deny logs a denial and writes it.
@@ -412,9 +430,12 @@ func (e *engine) deny(w http.ResponseWriter, r *http.Request, err *Error) {
 		l.LogAttrs(r.Context(), level, "authx: request denied",
 			slog.Int("status", err.Status),
 			slog.String("code", err.Code),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("error", err.Error()))
+			slog.String("method", bound(r.Method, maxLogMethod)),
+			slog.String("path", bound(r.URL.Path, maxLogPath)),
+			slog.String("error", bound(err.Error(), maxLogError)))
+	}
+	if err.clearCookies != "" {
+		e.clearTossed(w, r, err.clearCookies)
 	}
 	if e.cfg.onError != nil {
 		e.cfg.onError(w, r, err)

@@ -964,8 +964,8 @@ func TestBadInputHeaderAndLocations(t *testing.T) {
 			{name: "basic-scheme", token: good, req: badReq{auth: []string{"Basic dXNlcjpwYXNz"}}, want: authx.ErrNoToken, reason: "a foreign scheme is not a bearer token: missing_token without an error attribute"},
 			{name: "scheme-lower-case", token: good, req: badReq{auth: []string{"bearer " + good}}, reason: "schemes are case-insensitive (RFC 9110 §11.1)"},
 			{name: "scheme-upper-case", token: good, req: badReq{auth: []string{"BEARER " + good}}, reason: "schemes are case-insensitive"},
-			{name: "scheme-without-token", req: badReq{auth: []string{"Bearer"}}, want: authx.ErrMalformed, reason: "our scheme with nothing after it is an invalid token"},
-			{name: "scheme-and-spaces", req: badReq{auth: []string{"Bearer    "}}, want: authx.ErrMalformed, reason: "our scheme with only spaces after it is an invalid token"},
+			{name: "scheme-without-token", req: badReq{auth: []string{"Bearer"}}, want: authx.ErrInvalidRequest, reason: "our scheme with nothing after it is a request missing its parameter: invalid_request (RFC 6750 §3.1)"},
+			{name: "scheme-and-spaces", req: badReq{auth: []string{"Bearer    "}}, want: authx.ErrInvalidRequest, reason: "our scheme with only spaces after it is invalid_request (RFC 6750 §3.1)"},
 			{name: "scheme-glued-word", req: badReq{auth: []string{"Bearerxyz"}}, want: authx.ErrNoToken, reason: "Bearerxyz is another scheme"},
 			{name: "scheme-glued-token", token: good, req: badReq{auth: []string{"Bearer" + good}}, want: authx.ErrNoToken, reason: "without the space it is another scheme, not our token"},
 			{name: "empty-header", req: badReq{auth: []string{""}}, want: authx.ErrNoToken, reason: "an empty header holds no token"},
@@ -997,7 +997,7 @@ func TestBadInputHeaderAndLocations(t *testing.T) {
 			{name: "header-garbage-cookie-good", token: garbage, req: both(good, garbage), want: authx.ErrMalformed, reason: "no fallback"},
 			{name: "header-good-cookie-forged", token: forged, req: both(forged, good), reason: "the cookie is never read"},
 			{name: "basic-header-cookie-good", token: good, req: badReq{auth: []string{"Basic dXNlcjpwYXNz"}, cookie: cookie(good)}, reason: "a foreign scheme holds no token: lookup falls through to the cookie (GET: no CSRF)"},
-			{name: "bearer-without-token-cookie-good", token: good, req: badReq{auth: []string{"Bearer"}, cookie: cookie(good)}, want: authx.ErrMalformed, reason: "our scheme without a token is an error, not an absence: no fallback"},
+			{name: "bearer-without-token-cookie-good", token: good, req: badReq{auth: []string{"Bearer"}, cookie: cookie(good)}, want: authx.ErrInvalidRequest, reason: "our scheme without a token is an error, not an absence: no fallback"},
 			{name: "two-headers-cookie-good", token: good, req: badReq{auth: []string{"Bearer " + good, "Bearer " + good}, cookie: cookie(good)}, want: authx.ErrInvalidRequest, reason: "an unreadable request is refused, not skipped"},
 		})
 	})

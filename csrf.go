@@ -2,6 +2,7 @@ package authx
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -76,6 +77,8 @@ func (c CSRFConfig) withDefaults() (CSRFConfig, *http.CrossOriginProtection, err
 	return c, cop, nil
 }
 
+var errTwoCSRFHeaders = errors.New("CSRF header given more than once")
+
 // safeMethod reports whether a method is safe (RFC 9110 §9.2.1) and so needs
 // no CSRF check. Methods are case-sensitive: "get" is not GET, and like any
 // other method it is checked (fail closed).
@@ -137,7 +140,14 @@ func (e *engine) checkCSRFOf(r *http.Request, cs ...*Claims) error {
 		if c.Type == Refresh {
 			header = cfg.RefreshHeader
 		}
-		got := r.Header.Get(header)
+		vals := r.Header[header]
+		if len(vals) > 1 {
+			return newError(ErrInvalidRequest, errTwoCSRFHeaders)
+		}
+		var got string
+		if len(vals) == 1 {
+			got = vals[0]
+		}
 		if got == "" && cfg.FormField != "" {
 			if !formRead {
 				formValue, formRead = e.csrfFromForm(r), true

@@ -125,6 +125,9 @@ type Error struct {
 	sentinel error
 	jwtErr   error
 	cause    error
+	// clearCookies, when set, names the token type whose cookies were
+	// ambiguous (two of one name): the denial deletes them.
+	clearCookies TokenType
 }
 
 // Error returns the message with the cause, for logs. It never contains a

@@ -170,6 +170,11 @@ func FuzzVerify(f *testing.F) {
 		}
 		return tok
 	}
+	// dave's token names a live session of his (tokens of unknown sessions
+	// are refused).
+	if err := a.e.sessions.Create(context.Background(), SessionInfo{ID: "s-1", Subject: "dave", ExpiresAt: fuzzNow.Add(time.Hour)}); err != nil {
+		f.Fatal(err)
+	}
 	valid := []string{
 		mint(a.CreateAccessToken("alice")),
 		mint(a.CreateAccessToken("alice", FreshLogin(), Grant("read", "admin:*"))),
@@ -306,6 +311,9 @@ func hasAny(have, want []string) bool {
 
 func FuzzDecodeClaims(f *testing.F) {
 	a := newFuzzAuth(f, WithTokenLocations(InHeader, InCookie), WithAudience("api"), WithIssuer(fuzzIssuer))
+	if err := a.e.sessions.Create(context.Background(), SessionInfo{ID: "sid-1", Subject: "alice", ExpiresAt: fuzzNow.Add(time.Hour)}); err != nil {
+		f.Fatal(err)
+	}
 	for _, opts := range [][]TokenOption{
 		nil,
 		{FreshLogin(), Grant("read", "admin:*")},
@@ -536,8 +544,8 @@ func FuzzLocate(f *testing.F) {
 		{method: "GET", authz: "bearer   " + tok + "  ", want: 200},
 		{method: "GET", authz: "Bearer " + tok, authz2: "Bearer " + tok, want: 400},
 		{method: "GET", authz: "Basic dXNlcjpwYXNz", query: "token=" + tok, want: 200},
-		{method: "GET", authz: "Bearer", want: 401},
-		{method: "GET", authz: "Bearer    ", want: 401},
+		{method: "GET", authz: "Bearer", want: 400},
+		{method: "GET", authz: "Bearer    ", want: 400},
 		{method: "GET", authz: "Bearerx " + tok, want: 401},
 		{method: "GET", authz: "Bearer " + refresh, want: 401},
 		{method: "GET", authz: "Bearer " + strings.Repeat("A", maxToken+1), want: 400},
@@ -569,6 +577,10 @@ func FuzzLocate(f *testing.F) {
 		{method: "POST", ctype: "application/json", body: []byte(`{"x":"` + strings.Repeat("y", 600) + `"}`), want: 401},
 		{method: "POST", authz: "Bearer " + tok, ctype: "application/json", body: []byte(`{"keep":"me"}`), want: 200},
 		{method: "", authz: "", query: "", want: 401},
+		{method: "GET", ctype: "application/json", body: jsonBody("access_token", tok), want: 401},
+		{method: "HEAD", ctype: "application/json", body: jsonBody("access_token", tok), want: 401},
+		{method: "GET", cookie: "access_token_cookie=" + tok + "; access_token_cookie=" + tok, want: 400},
+		{method: "GET", cookie: "access_token_cookie=" + tok + "; csrf_access_token=a; csrf_access_token=b", want: 400},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.authz, s.authz2, s.cookie, s.query, s.ctype, s.csrf, s.body)

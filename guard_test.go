@@ -74,7 +74,8 @@ var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 
 func TestIssuedClaims(t *testing.T) {
 	t.Parallel()
-	a, _ := newAuth(t, authx.WithTokenLocations(authx.InHeader, authx.InCookie), authx.WithIssuer("iss"), authx.WithAudience("api"))
+	a, _ := newAuth(t, authx.WithTokenLocations(authx.InHeader, authx.InCookie), authx.WithIssuer("iss"), authx.WithAudience("api"),
+		withLiveSession(t, "s1", "alice"))
 	pair := authtest.Pair(t, a, "alice", authx.Grant("r:read", "w:*"), authx.Claim("tenant", "acme"),
 		authx.Session("s1"), authx.FreshLogin(), authx.ExpiresIn(time.Minute))
 	access, err := a.Verify(t.Context(), pair.AccessToken)

@@ -35,7 +35,8 @@ const (
 	// InJSON: the "access_token" (or "refresh_token") member of a JSON
 	// object body (see [WithJSONKeys]); Content-Type application/json or
 	// any +json type, parameters allowed. The body is read up to
-	// [WithMaxBodySize] and restored for the handler.
+	// [WithMaxBodySize] and restored for the handler, and only on methods
+	// that carry a body: never on GET, HEAD, OPTIONS, TRACE or CONNECT.
 	InJSON
 )
 
@@ -61,8 +62,47 @@ var (
 	errBodyJSON      = errors.New("JSON body is not valid JSON")
 	errBodyTokenType = errors.New("JSON body token member is not a string")
 	errTwoMembers    = errors.New("JSON body token member given more than once")
-	errEmptyBearer   = errors.New("empty bearer token")
+	errEmptyBearer   = errors.New("authentication scheme without a token")
+	errTwoCookies    = errors.New("two cookies of one authx cookie name (cookie tossing?)")
 )
+
+// typeFor returns the token type a lookup is for.
+func typeFor(refresh bool) TokenType {
+	if refresh {
+		return Refresh
+	}
+	return Access
+}
+
+// fromCookie returns the value of the token cookie for typ. A request
+// carrying two cookies of the token's name, or of its CSRF cookie's, is
+// ambiguous: a sibling subdomain, or a path below ours, can plant a second
+// cookie of the same name that browsers send first (cookie tossing). It is
+// refused with 400, and the refusal deletes the cookies it can (see
+// [engine.deny]).
+func (e *engine) fromCookie(r *http.Request, typ TokenType) (string, error) {
+	if len(r.Header["Cookie"]) == 0 {
+		return "", nil
+	}
+	name, _, csrfName, _ := e.cfg.cookies.namesFor(typ)
+	var tok string
+	var nTok, nCSRF int
+	for _, ck := range r.Cookies() {
+		switch ck.Name {
+		case name:
+			nTok++
+			tok = ck.Value
+		case csrfName:
+			nCSRF++
+		}
+	}
+	if nTok > 1 || nCSRF > 1 {
+		err := newError(ErrInvalidRequest, errTwoCookies)
+		err.clearCookies = typ
+		return "", err
+	}
+	return tok, nil
+}
 
 // locate finds the token in r following the configured order. The first
 // location that holds a token wins.
@@ -79,13 +119,7 @@ func (e *engine) locateIn(r *http.Request, locs []Location, refresh bool) (strin
 		case InHeader:
 			tok, err = e.fromHeader(r)
 		case InCookie:
-			name := e.cfg.cookies.AccessName
-			if refresh {
-				name = e.cfg.cookies.RefreshName
-			}
-			if c, cerr := r.Cookie(name); cerr == nil {
-				tok = c.Value
-			}
+			tok, err = e.fromCookie(r, typeFor(refresh))
 		case InQuery:
 			tok, err = e.fromQuery(r)
 		case InJSON:
@@ -130,7 +164,8 @@ func (e *engine) fromHeader(r *http.Request) (string, error) {
 	}
 	rest := v[len(scheme):]
 	if rest == "" || strings.TrimSpace(rest) == "" {
-		return "", newError(ErrMalformed, errEmptyBearer)
+		// RFC 6750 §3.1: a request missing a parameter is invalid_request.
+		return "", newError(ErrInvalidRequest, errEmptyBearer)
 	}
 	if rest[0] != ' ' {
 		return "", nil // "Bearerish …": another scheme
@@ -176,8 +211,15 @@ type restoredBody struct {
 
 func (b restoredBody) Close() error { return b.orig.Close() }
 
+// hasBody reports whether requests of this method carry a body worth
+// reading for a token: not GET, HEAD, OPTIONS, TRACE or CONNECT, whose
+// bodies (if any) have no defined meaning.
+func hasBody(method string) bool {
+	return !safeMethod(method) && method != http.MethodConnect
+}
+
 func (e *engine) fromJSON(r *http.Request, key string) (string, error) {
-	if r.Body == nil || r.Body == http.NoBody || !isJSON(r.Header.Get("Content-Type")) {
+	if r.Body == nil || r.Body == http.NoBody || !hasBody(r.Method) || !isJSON(r.Header.Get("Content-Type")) {
 		return "", nil
 	}
 	if r.ContentLength > e.cfg.maxBody {
@@ -254,7 +296,8 @@ func tokenFromJSON(body []byte, key string) (string, error) {
 
 // AttachToken puts token into r where a guard of a looks for it at loc: the
 // header with its scheme, the access or refresh cookie, the query parameter,
-// or a JSON body {"access_token": token} (replacing r's body). typ says
+// or a JSON body {"access_token": token} (replacing r's body; only on
+// methods whose body guards read, not GET or HEAD). typ says
 // which names to use. It is for Go clients and tests (authtest.Request).
 func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, token string) error {
 	if a == nil || a.e == nil {
@@ -280,6 +323,9 @@ func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, toke
 		q.Set(cfg.queryParam, token)
 		r.URL.RawQuery = q.Encode()
 	case InJSON:
+		if !hasBody(r.Method) {
+			return fmt.Errorf("%w: guards do not read the body of a %s request for a token", ErrConfig, r.Method)
+		}
 		key := cfg.jsonAccess
 		if refresh {
 			key = cfg.jsonRefresh

@@ -116,12 +116,12 @@ func (a *Auth[T]) RefreshHandler() http.Handler {
 				e.deny(w, r, classify(err, ErrMisconfigured))
 				return
 			}
-			w.Header().Set("Cache-Control", "no-store")
+			noStore(w.Header())
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
+		noStore(w.Header())
 		_ = json.NewEncoder(w).Encode(pair)
 	})
 }
@@ -134,6 +134,9 @@ func (a *Auth[T]) findRefresh(r *http.Request) (*Claims, Location, error) {
 	var first error
 	for _, loc := range refreshSources {
 		tok, _, err := a.e.locateIn(r, []Location{loc}, true)
+		if errors.Is(err, ErrInvalidRequest) {
+			return nil, loc, err // ambiguous (two tokens, two cookies): no guessing
+		}
 		if err == nil {
 			var c *Claims
 			if c, err = a.verifyRefresh(r, tok, loc); err == nil {
@@ -192,7 +195,7 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 					return nil, err
 				}
 				cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: refresh token reused; family revoked",
-					slog.String("sub", c.Subject), slog.String("family", fam))
+					slog.String("sub", bound(c.Subject, maxLogPath)), slog.String("family", bound(fam, maxLogPath)))
 			}
 			return nil, newError(ErrRefreshReused, nil)
 		}
@@ -240,20 +243,16 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 }
 
 // sessionEnd returns when c's session ends (zero for a token without a
-// session, or one the store does not know), or an error when the session
-// was ended, belongs to someone else, or the store cannot answer.
+// session), or an error when the session is unknown, ended or someone
+// else's, or the store cannot answer (see [engine.session]): a renewal
+// never outlives the session it belongs to.
 func (e *engine) sessionEnd(ctx context.Context, c *Claims) (time.Time, error) {
 	if c.SessionID == "" {
 		return time.Time{}, nil
 	}
-	sess, ok, err := e.sessions.Get(ctx, c.SessionID)
-	switch {
-	case err != nil:
-		return time.Time{}, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
-	case !ok:
-		return time.Time{}, nil
-	case !sess.Active || sess.Subject != c.Subject:
-		return time.Time{}, newError(ErrRevoked, errors.New("the token's session has ended"))
+	sess, err := e.session(ctx, c.SessionID, c.Subject)
+	if err != nil {
+		return time.Time{}, err
 	}
 	return sess.ExpiresAt, nil
 }
@@ -341,56 +340,118 @@ func (ic ImplicitRefreshConfig) applies(r *http.Request) bool {
 
 // ImplicitRefresh returns middleware that keeps cookie sessions alive: when
 // a request carries a valid access-token cookie that expires within Delta,
-// it sets a new access cookie (and CSRF cookie) on the response before the
-// handler runs. The new token is not fresh and keeps the scopes, custom
-// data, audience, session and family of the old one, and never outlives its
-// session. Revoked tokens, tokens failing
-// the CSRF checks, and tokens from anywhere but the cookie are never
-// refreshed; failures leave the request untouched (the guard decides).
+// the response gets a new access cookie (and CSRF cookie) — but only if
+// the response is not a refusal: the cookies are added when the handler
+// (the guard behind this middleware included) writes a status below 400,
+// and dropped otherwise, so a request the guard denies (401, 403) never
+// receives fresh tokens. Such a response is marked Cache-Control: no-store.
+// The new token is not fresh and keeps the scopes, custom data, audience,
+// session and family of the old one, and never outlives its session.
+// Revoked tokens, tokens of an unknown, ended or foreign session, tokens
+// failing the CSRF checks, and tokens from anywhere but the cookie are
+// never refreshed; failures leave the request untouched (the guard
+// decides).
 func (a *Auth[T]) ImplicitRefresh(ic ImplicitRefreshConfig) func(http.Handler) http.Handler {
 	if ic.Delta <= 0 {
 		ic.Delta = 10 * time.Minute
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a != nil && a.e != nil && ic.applies(r) {
-				a.refreshCookie(w, r, ic.Delta)
+			if a == nil || a.e == nil || !ic.applies(r) {
+				next.ServeHTTP(w, r)
+				return
 			}
-			next.ServeHTTP(w, r)
+			tok := a.renewCookie(r, ic.Delta)
+			if tok == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rw := &renewingWriter{ResponseWriter: w, set: func() {
+				if err := a.SetAccessCookies(w, tok); err != nil {
+					a.e.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn, "authx: implicit refresh could not set cookies",
+						slog.String("error", bound(err.Error(), maxLogError)))
+				}
+			}}
+			next.ServeHTTP(rw, r)
+			rw.decide(http.StatusOK) // a handler that wrote nothing answers 200
 		})
 	}
 }
 
-func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta time.Duration) {
-	e := a.e
-	ck, err := r.Cookie(e.cfg.cookies.AccessName)
-	if err != nil || ck.Value == "" || len(ck.Value) > e.cfg.maxToken {
+// renewingWriter adds renewed token cookies to a response when its status
+// is known, and only to a response that is not a refusal.
+type renewingWriter struct {
+	http.ResponseWriter
+	set     func()
+	decided bool
+}
+
+func (w *renewingWriter) decide(status int) {
+	if w.decided {
 		return
+	}
+	w.decided = true
+	if status < http.StatusBadRequest {
+		w.set()
+	}
+}
+
+func (w *renewingWriter) WriteHeader(status int) {
+	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(status) // informational: not yet decided
+		return
+	}
+	w.decide(status)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *renewingWriter) Write(b []byte) (int, error) {
+	w.decide(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush sends the headers (deciding as for 200) and flushes.
+func (w *renewingWriter) Flush() {
+	w.decide(http.StatusOK)
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap gives [http.ResponseController] (and websocket.Accept) the
+// underlying writer.
+func (w *renewingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// renewCookie returns a renewed access token for r's access cookie when one
+// is due, or "".
+func (a *Auth[T]) renewCookie(r *http.Request, delta time.Duration) string {
+	e := a.e
+	val, err := e.fromCookie(r, Access)
+	if err != nil || val == "" || len(val) > e.cfg.maxToken {
+		return "" // an ambiguous pair of cookies: the guard answers 400
 	}
 	// Most requests are not due: read exp without verifying first, so the
 	// signature (and the guard's own verification) is not paid twice. An
 	// unverified exp can only make this skip a renewal.
-	if exp, ok := peekExpiry(ck.Value); ok && exp.Sub(e.cfg.now()) >= delta {
-		return
+	if exp, ok := peekExpiry(val); ok && exp.Sub(e.cfg.now()) >= delta {
+		return ""
 	}
 	ctx := r.Context()
-	c, err := e.check(ctx, ck.Value, newPolicySet(nil))
+	c, err := e.check(ctx, val, newPolicySet(nil))
 	if err != nil || c.ExpiresAt.Sub(e.cfg.now()) >= delta {
-		return
+		return ""
 	}
 	if e.checkCSRF(r, c) != nil || e.revoked(ctx, c) != nil {
-		return
+		return ""
 	}
 	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
 	if err != nil {
-		return
+		return ""
 	}
-	// A session bounds its tokens: an ended, foreign or unreadable session
-	// is not renewed, and a renewal never outlives it (else "log out
-	// everywhere" would miss an active browser).
+	// A session bounds its tokens: an unknown, ended, foreign or unreadable
+	// session is not renewed, and a renewal never outlives it (else "log
+	// out everywhere" would miss an active browser).
 	sessionEnd, err := e.sessionEnd(ctx, c)
 	if err != nil {
-		return
+		return ""
 	}
 	if !sessionEnd.IsZero() {
 		end := e.cfg.now().Add(e.cfg.accessTTL)
@@ -398,17 +459,15 @@ func (a *Auth[T]) refreshCookie(w http.ResponseWriter, r *http.Request, delta ti
 			end = sessionEnd
 		}
 		if !end.After(e.cfg.now().Add(time.Second)) {
-			return
+			return ""
 		}
 		s.exp = end
 	}
 	tok, _, err := a.issue(Access, c.Subject, s)
 	if err != nil {
-		return
+		return ""
 	}
-	if err := a.SetAccessCookies(w, tok); err != nil {
-		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: implicit refresh could not set cookies", slog.String("error", err.Error()))
-	}
+	return tok
 }
 
 // LogoutHandler returns a handler that logs the caller out: it revokes the
@@ -444,6 +503,12 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 		seen := map[string]bool{}
 		for _, src := range sources {
 			tok, loc, err := e.locateIn(r, src.locs, src.want == Refresh)
+			if errors.Is(err, ErrInvalidRequest) {
+				// Ambiguous (two tokens, two cookies of one name): end
+				// nothing on a guess; the refusal deletes the cookies.
+				e.deny(w, r, asError(err))
+				return
+			}
 			if err != nil || seen[tok] {
 				continue
 			}
@@ -483,7 +548,7 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 			e.deny(w, r, failed)
 			return
 		}
-		w.Header().Set("Cache-Control", "no-store")
+		noStore(w.Header())
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -470,7 +470,7 @@ func TestRefreshKeepsClaims(t *testing.T) {
 				s = newSite(t)
 				oldTok = pythonRefresh(t, "py-keep")
 			} else {
-				s = newSite(t, authx.WithAudience("api"))
+				s = newSite(t, authx.WithAudience("api"), withLiveSession(t, "s1", "alice"))
 				wantAud, wantSID = []string{"api"}, "s1"
 				l := s.login(t, authx.FreshLogin(), authx.Grant("reports:read"), authx.Claim("tenant", "acme"), authx.Session("s1"))
 				oldTok = l.pair.RefreshToken
@@ -1019,7 +1019,7 @@ func TestImplicitRefresh(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ic := tt.ic
-			s := startSite(t, &ic, tt.opts...)
+			s := startSite(t, &ic, append(tt.opts, withLiveSession(t, "s1", "alice"))...)
 			l := s.login(t, authx.FreshLogin(), authx.Grant("reports:read"), authx.Claim("tenant", "acme"), authx.Session("s1"))
 			if tt.prep != nil {
 				tt.prep(t, s, l)

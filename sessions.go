@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -201,21 +202,90 @@ func (e *engine) endSessions(ctx context.Context, ids []string, until time.Time,
 	return nil
 }
 
-// touchSession records activity in c's session, at most once per
-// [WithSessionTouchInterval] per session and replica; a failure is logged,
-// never fatal (the blocklist, not the store, decides access).
-func (e *engine) touchSession(ctx context.Context, c *Claims) {
-	if c.SessionID == "" || e.touched == nil {
-		return
+// sessionKey names one (session, subject) pair checked by a replica.
+type sessionKey struct{ id, sub string }
+
+// checkedSessions remembers, per replica, which (session, subject) pairs
+// were found live in the session store recently, so that a guarded request
+// asks the store at most once per [WithSessionTouchInterval] per session.
+type checkedSessions struct {
+	mu        sync.RWMutex
+	m         map[sessionKey]time.Time // until
+	nextSweep int
+}
+
+func newCheckedSessions() *checkedSessions {
+	return &checkedSessions{m: make(map[sessionKey]time.Time), nextSweep: 64}
+}
+
+func (s *checkedSessions) recent(k sessionKey, now time.Time) bool {
+	s.mu.RLock()
+	until, ok := s.m[k]
+	s.mu.RUnlock()
+	return ok && until.After(now)
+}
+
+func (s *checkedSessions) mark(k sessionKey, until, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[k] = until
+	if len(s.m) >= s.nextSweep {
+		for k, u := range s.m {
+			if !u.After(now) {
+				delete(s.m, k)
+			}
+		}
+		s.nextSweep = max(64, 2*len(s.m))
 	}
-	if e.touched.hasAny(c.SessionID) { // shared lock: touched recently
-		return
+}
+
+var (
+	errSessionUnknown = errors.New("the token's session is unknown to the session store (expired, lost or never started)")
+	errSessionEnded   = errors.New("the token's session has ended")
+	errSessionForeign = errors.New("the token's session belongs to another subject")
+)
+
+// session looks up c's session: a token naming a session is valid only
+// while the store knows that session as active and as the token's
+// subject's. An unknown session is an ended one (it expired out of the
+// store, was lost, or never existed), so that no token outlives "log out
+// everywhere" by naming a session the store cannot list.
+func (e *engine) session(ctx context.Context, sid, sub string) (SessionInfo, error) {
+	s, ok, err := e.sessions.Get(ctx, sid)
+	switch {
+	case err != nil:
+		return SessionInfo{}, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	case !ok:
+		return SessionInfo{}, newError(ErrRevoked, errSessionUnknown)
+	case s.Subject != sub:
+		return SessionInfo{}, newError(ErrRevoked, errSessionForeign)
+	case !s.Active:
+		return SessionInfo{}, newError(ErrRevoked, errSessionEnded)
 	}
+	return s, nil
+}
+
+// checkSession admits c only if its session (if it names one) is live and
+// its subject's, asking the store at most once per
+// [WithSessionTouchInterval] per session and replica, and records the
+// activity (Touch; a failed touch is logged, never fatal). A store that
+// cannot answer denies (503). Revocation itself needs no lookup: the
+// blocklist, asked on every request, ends a session's tokens at once.
+func (e *engine) checkSession(ctx context.Context, c *Claims) error {
+	if c.SessionID == "" {
+		return nil
+	}
+	k := sessionKey{c.SessionID, c.Subject}
 	now := e.cfg.now()
-	if _, recent := e.touched.put(c.SessionID, now.Add(e.cfg.touchEvery), false); recent {
-		return
+	if e.checked.recent(k, now) {
+		return nil
 	}
+	if _, err := e.session(ctx, c.SessionID, c.Subject); err != nil {
+		return err
+	}
+	e.checked.mark(k, now.Add(e.cfg.touchEvery), now)
 	if err := e.sessions.Touch(ctx, c.SessionID, now.UTC()); err != nil && !errors.Is(err, context.Canceled) {
-		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: session touch failed", slog.String("error", err.Error()))
+		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: session touch failed", slog.String("error", bound(err.Error(), maxLogError)))
 	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package authx
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -186,7 +187,12 @@ func ExtraHeader(name string, value any) TokenOption {
 	})
 }
 
-// Session binds the token to a server-side session id (the sid claim).
+// Session binds the token to a server-side session id (the sid claim): a
+// session started with [Auth.StartSession] for the same subject. Issuing
+// checks it with the session store: an unknown or ended session, or one of
+// another subject, is refused ([ErrRevoked]); a store that cannot answer is
+// [ErrUnavailable]. Guards then admit the token only while the session
+// lives.
 func Session(id string) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
 		if id == "" || len(id) > maxClaimString {
@@ -235,7 +241,7 @@ type TokenPair struct {
 // issuer and audience unless options say otherwise. When cookies are among
 // the token locations, the token carries a random csrf claim.
 func (a *Auth[T]) CreateAccessToken(sub string, opts ...TokenOption) (string, error) {
-	s, err := a.settings(sub, opts)
+	s, err := a.issueSettings(sub, opts)
 	if err != nil {
 		return "", err
 	}
@@ -246,7 +252,7 @@ func (a *Auth[T]) CreateAccessToken(sub string, opts ...TokenOption) (string, er
 // CreateRefreshToken issues a refresh token for sub, starting a new refresh
 // family. [FreshLogin] is ignored: refresh tokens are never fresh.
 func (a *Auth[T]) CreateRefreshToken(sub string, opts ...TokenOption) (string, error) {
-	s, err := a.settings(sub, opts)
+	s, err := a.issueSettings(sub, opts)
 	if err != nil {
 		return "", err
 	}
@@ -266,7 +272,7 @@ func (a *Auth[T]) CreateRefreshToken(sub string, opts ...TokenOption) (string, e
 // outlive the longer of [WithAccessTTL] and [WithRefreshTTL]: that is how
 // long a family revocation lasts. Raise WithRefreshTTL for longer logins.
 func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, error) {
-	s, err := a.settings(sub, opts)
+	s, err := a.issueSettings(sub, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +300,19 @@ func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, 
 		TokenType:    "bearer",
 		ExpiresIn:    int64(ac.ExpiresAt.Sub(ac.IssuedAt) / time.Second),
 	}, nil
+}
+
+// issueSettings is settings for the Create… methods: a session named with
+// [Session] must be live in the store and belong to sub.
+func (a *Auth[T]) issueSettings(sub string, opts []TokenOption) (*tokenSettings, error) {
+	s, err := a.settings(sub, opts)
+	if err != nil || s.sid == "" {
+		return s, err
+	}
+	if _, err := a.e.session(context.Background(), s.sid, sub); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, error) {

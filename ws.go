@@ -190,7 +190,6 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 			return nil, asError(err)
 		}
 	}
-	e.touchSession(ctx, c)
 	return c, nil
 }
 
@@ -476,7 +475,7 @@ func (a *Auth[T]) TicketHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
+		noStore(w.Header())
 		_ = json.NewEncoder(w).Encode(map[string]any{"ticket": tok, "expires_in": int64(ttl / time.Second)})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -78,7 +78,11 @@ func TestRequestEveryLocation(t *testing.T) {
 			t.Run(loc.String()+"/"+tc.want, func(t *testing.T) {
 				t.Parallel()
 				w := httptest.NewRecorder()
-				tc.guard.Wrap(echo).ServeHTTP(w, authtest.Request(t, a, loc, http.MethodGet, "/", tc.tok))
+				method := http.MethodGet
+				if loc == authx.InJSON {
+					method = http.MethodPost // bodies of GET requests are not read for tokens
+				}
+				tc.guard.Wrap(echo).ServeHTTP(w, authtest.Request(t, a, loc, method, "/", tc.tok))
 				if w.Code != 200 || w.Body.String() != tc.want {
 					t.Errorf("got %d %q, want 200 %q", w.Code, w.Body.String(), tc.want)
 				}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -89,6 +91,10 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		e.limiter = NewMemoryRateLimiter(cfg.now)
 	}
 	e.checked = newCheckedSessions()
+	e.blocklist = safeBlocklist{e.blocklist}
+	e.cfg.refresh = safeRefresh{e.cfg.refresh}
+	e.sessions = safeSessions{e.sessions}
+	e.limiter = safeLimiter{e.limiter}
 	a.e = e
 	return a, nil
 }
@@ -110,6 +116,21 @@ func newPolicySet(policies []Policy) policySet {
 	ps.implicitAccess = !ps.refresh
 	return ps
 }
+
+// policySet normalises policies for this engine: besides the checks of
+// newPolicySet, a Scopes requirement that no token within WithMaxScopes
+// could meet is a construction mistake.
+func (e *engine) policySet(policies []Policy) policySet {
+	ps := newPolicySet(policies)
+	if ps.err == nil {
+		if n, known := minScopes(ps.user); known && n > e.cfg.maxScopes {
+			ps.err = fmt.Errorf("%v needs tokens with at least %d scopes, but WithMaxScopes(%d) refuses tokens with more than %d",
+				ps.user, n, e.cfg.maxScopes, e.cfg.maxScopes)
+		}
+	}
+	return ps
+}
+
 
 func (ps policySet) String() string {
 	if ps.implicitAccess && !slices.Contains([]Policy(ps.user), Policy(Access)) {
@@ -238,7 +259,7 @@ func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ps := newPolicySet(policies)
+	ps := a.e.policySet(policies)
 	if ps.err != nil {
 		return nil, newError(ErrMisconfigured, ps.err)
 	}
@@ -287,11 +308,10 @@ func (a *Auth[T]) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 // validated now; a mistake is reported by [Guard.Err] and logged, and the
 // guard then denies every request with 500 — it never allows.
 func (a *Auth[T]) Require(policies ...Policy) *Guard {
-	g := &Guard{ps: newPolicySet(policies)}
 	if a == nil || a.e == nil {
-		g.ps.err = ErrNotConfigured
-		return g
+		return &Guard{ps: policySet{err: ErrNotConfigured}}
 	}
+	g := &Guard{ps: a.e.policySet(policies)}
 	g.e = a.e
 	g.newCtx = a.NewContext
 	if g.ps.err != nil {
@@ -309,8 +329,9 @@ type Guard struct {
 	ps     policySet
 	newCtx func(context.Context, *Claims) context.Context
 
-	mu    sync.Mutex
-	conns map[*websocket.Conn]*wsWatch // live WebSocket connections (ws.go)
+	mu       sync.Mutex
+	conns    map[*websocket.Conn]*wsWatch // live WebSocket connections (ws.go)
+	byClaims map[*Claims]*wsWatch         // their claims handed to the application
 }
 
 // Err reports a mistake made building the guard (an invalid scope pattern, a
@@ -338,14 +359,24 @@ func (g *Guard) String() string {
 // carrying the claims ([ClaimsFrom]) and the lazily resolved subject
 // ([SubjectFrom]); others get the error response (see [WriteError]). It is
 // the net/http middleware shape, so chi's r.Use(g.Wrap) works as is.
+//
+// A request admitted by a token in the query string ([InQuery]) reaches h
+// without it: the token parameter is removed from the request's URL and
+// RequestURI (so h, and an access log inside the guard, never see it), and
+// the response is marked Cache-Control: no-store and Referrer-Policy:
+// no-referrer, so the URL is neither cached nor sent on as a Referer.
 func (g *Guard) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, _, err := g.authenticate(r)
+		ctx, _, loc, err := g.authenticate(r)
 		if err != nil {
 			g.deny(w, r, err)
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(ctx))
+		r = r.WithContext(ctx)
+		if loc == InQuery {
+			r = g.e.hideQueryToken(w, r)
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 
@@ -355,7 +386,7 @@ func (g *Guard) WrapFunc(h http.HandlerFunc) http.Handler { return g.Wrap(h) }
 // Check authenticates r and returns the verified claims, or an *[Error].
 // It writes nothing; the caller decides the response (see [Auth.WriteError]).
 func (g *Guard) Check(r *http.Request) (*Claims, error) {
-	_, c, err := g.authenticate(r)
+	_, c, _, err := g.authenticate(r)
 	if err != nil {
 		return nil, err
 	}
@@ -371,34 +402,68 @@ func (g *Guard) deny(w http.ResponseWriter, r *http.Request, err *Error) {
 }
 
 // authenticate runs the whole pipeline on r: locate, verify, CSRF,
-// revocation, policies.
-func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, *Error) {
+// revocation, session, policies. It returns where the token was found.
+func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Location, *Error) {
 	if g == nil || g.e == nil {
-		return nil, nil, newError(ErrNotConfigured, nil)
+		return nil, nil, 0, newError(ErrNotConfigured, nil)
 	}
 	if g.ps.err != nil {
-		return nil, nil, newError(ErrMisconfigured, g.ps.err)
+		return nil, nil, 0, newError(ErrMisconfigured, g.ps.err)
 	}
 	e := g.e
 	tok, loc, err := e.locate(r, g.ps.refresh)
 	if err != nil {
-		return nil, nil, asError(err)
+		return nil, nil, 0, asError(err)
 	}
 	ctx := r.Context()
 	c, err := e.check(ctx, tok, g.ps)
 	if err != nil {
-		return nil, nil, asError(err)
+		return nil, nil, 0, asError(err)
 	}
 	if loc == InCookie {
 		if err := e.checkCSRF(r, c); err != nil {
-			return nil, nil, asError(err)
+			return nil, nil, 0, asError(err)
 		}
 	}
 	ctx, err = e.admit(ctx, c, g.ps, g.newCtx)
 	if err != nil {
-		return nil, nil, asError(err)
+		return nil, nil, 0, asError(err)
 	}
-	return ctx, c, nil
+	return ctx, c, loc, nil
+}
+
+// hideQueryToken returns r without its token query parameter (in URL and
+// RequestURI) and marks the response so that the URL that carried a token
+// is neither stored by caches nor sent on as a Referer.
+func (e *engine) hideQueryToken(w http.ResponseWriter, r *http.Request) *http.Request {
+	h := w.Header()
+	noStore(h)
+	h.Set("Referrer-Policy", "no-referrer")
+	u := *r.URL
+	u.RawQuery = withoutParam(u.RawQuery, e.cfg.queryParam)
+	u.ForceQuery = false
+	r.URL = &u // r is already a copy (WithContext)
+	if r.RequestURI != "" {
+		r.RequestURI = u.RequestURI()
+	}
+	return r
+}
+
+// withoutParam removes every name=… pair from a raw query, leaving the
+// others exactly as they were written.
+func withoutParam(raw, name string) string {
+	var b strings.Builder
+	for part := range strings.SplitSeq(raw, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		if uk, err := url.QueryUnescape(k); err == nil && uk == name {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }
 
 // Bounds on attacker-chosen strings in log records.

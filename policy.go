@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -311,4 +312,76 @@ func mentions(p Policy, t TokenType) bool {
 		}
 	}
 	return false
+}
+
+// maxScopeAlternatives bounds the alternatives minScopes tracks; past it the
+// answer is unknown (and nothing is refused).
+const maxScopeAlternatives = 64
+
+// minScopes returns the fewest scopes a token needs to pass p's Scopes
+// requirements, and whether that could be worked out. One granted scope
+// covers required scopes of one first segment at most ("ns:*" covers "ns"
+// and everything below "ns:"), so the answer is the number of distinct
+// first segments required, minimised over the alternatives of Any.
+func minScopes(p Policy) (int, bool) {
+	alts, ok := scopeNeeds(p)
+	if !ok {
+		return 0, false
+	}
+	best, found := 0, false
+	for _, a := range alts {
+		if !found || len(a) < best {
+			best, found = len(a), true
+		}
+	}
+	return best, found
+}
+
+// scopeNeeds returns the alternative sets of first segments that p
+// requires (any one of them suffices), or false past the bound.
+func scopeNeeds(p Policy) ([]map[string]bool, bool) {
+	switch q := p.(type) {
+	case ScopesPolicy:
+		set := map[string]bool{}
+		for _, pat := range q.patterns {
+			first, _, _ := strings.Cut(pat, ":")
+			set[first] = true
+		}
+		return []map[string]bool{set}, true
+	case AllPolicy:
+		acc := []map[string]bool{{}}
+		for _, r := range q {
+			alts, ok := scopeNeeds(r)
+			if !ok {
+				return nil, false
+			}
+			var next []map[string]bool
+			for _, x := range acc {
+				for _, y := range alts {
+					u := maps.Clone(x)
+					maps.Copy(u, y)
+					next = append(next, u)
+				}
+			}
+			if len(next) > maxScopeAlternatives {
+				return nil, false
+			}
+			acc = next
+		}
+		return acc, true
+	case AnyPolicy:
+		var acc []map[string]bool
+		for _, r := range q {
+			alts, ok := scopeNeeds(r)
+			if !ok {
+				return nil, false
+			}
+			acc = append(acc, alts...)
+			if len(acc) > maxScopeAlternatives {
+				return nil, false
+			}
+		}
+		return acc, true
+	}
+	return []map[string]bool{{}}, true
 }

@@ -153,8 +153,11 @@ func (a *Auth[T]) RateLimit(cfg RateLimitConfig) func(http.Handler) http.Handler
 // one (a client usually controls a whole /64).
 func anonymousID(ip string) string {
 	addr, err := netip.ParseAddr(ip)
-	if err != nil || addr.Unmap().Is4() {
+	if err != nil {
 		return ip
+	}
+	if addr = addr.Unmap(); addr.Is4() {
+		return addr.String() // "::ffff:192.0.2.1" shares 192.0.2.1's bucket
 	}
 	p, err := addr.Prefix(64)
 	if err != nil {
@@ -164,7 +167,7 @@ func anonymousID(ip string) string {
 }
 
 // ClientIP returns the address of the client that sent r: the host of
-// r.RemoteAddr, unless that peer is a trusted proxy (see
+// r.RemoteAddr (an IPv4-mapped IPv6 address as its IPv4 address), unless that peer is a trusted proxy (see
 // [WithTrustedProxies]); then the right-most X-Forwarded-For hop that is not
 // a trusted proxy. Hops a client wrote itself stand left of the trusted
 // ones and are never believed.
@@ -173,11 +176,14 @@ func (a *Auth[T]) ClientIP(r *http.Request) string {
 		return ""
 	}
 	peer := hostOf(r.RemoteAddr)
-	if len(a.e.cfg.proxies) == 0 {
+	addr, err := netip.ParseAddr(peer)
+	if err != nil {
 		return peer
 	}
-	addr, err := netip.ParseAddr(peer)
-	if err != nil || !a.e.trusted(addr) {
+	// An IPv4-mapped IPv6 peer (a dual-stack listener) is its IPv4
+	// address: one client, one rate-limit bucket, one session IP.
+	peer = addr.Unmap().String()
+	if !a.e.trusted(addr) {
 		return peer
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")

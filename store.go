@@ -2,6 +2,7 @@ package authx
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -39,3 +40,74 @@ const (
 	familyPrefix  = "fam:"
 	sessionPrefix = "sid:"
 )
+
+// The stores are the application's code (or a client library's), called on
+// every request. A store that panics must not abort the connection with
+// nothing logged: each is wrapped at [New] so that a panic becomes an error
+// — a 503, logged as a store failure — like any store that cannot answer.
+type (
+	safeBlocklist struct{ s Blocklist }
+	safeRefresh   struct{ s RefreshStore }
+	safeSessions  struct{ s SessionStore }
+	safeLimiter   struct{ s RateLimiter }
+)
+
+// maxPanicText bounds the panic value kept in the error (and so the log).
+const maxPanicText = 200
+
+// recoverStore turns a panic of the store named what into *err.
+func recoverStore(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s panicked: %s", what, bound(fmt.Sprint(r), maxPanicText))
+	}
+}
+
+func (s safeBlocklist) Revoke(ctx context.Context, id string, until time.Time) (err error) {
+	defer recoverStore(&err, "blocklist")
+	return s.s.Revoke(ctx, id, until)
+}
+
+func (s safeBlocklist) IsRevoked(ctx context.Context, ids ...string) (_ bool, err error) {
+	defer recoverStore(&err, "blocklist")
+	return s.s.IsRevoked(ctx, ids...)
+}
+
+func (s safeRefresh) Spend(ctx context.Context, id string, until time.Time) (_ bool, _ time.Time, err error) {
+	defer recoverStore(&err, "refresh store")
+	return s.s.Spend(ctx, id, until)
+}
+
+func (s safeSessions) Create(ctx context.Context, info SessionInfo) (err error) {
+	defer recoverStore(&err, "session store")
+	return s.s.Create(ctx, info)
+}
+
+func (s safeSessions) Get(ctx context.Context, id string) (_ SessionInfo, _ bool, err error) {
+	defer recoverStore(&err, "session store")
+	return s.s.Get(ctx, id)
+}
+
+func (s safeSessions) List(ctx context.Context, subject string) (_ []SessionInfo, err error) {
+	defer recoverStore(&err, "session store")
+	return s.s.List(ctx, subject)
+}
+
+func (s safeSessions) Touch(ctx context.Context, id string, t time.Time) (err error) {
+	defer recoverStore(&err, "session store")
+	return s.s.Touch(ctx, id, t)
+}
+
+func (s safeSessions) Revoke(ctx context.Context, id string) (err error) {
+	defer recoverStore(&err, "session store")
+	return s.s.Revoke(ctx, id)
+}
+
+func (s safeSessions) RevokeAll(ctx context.Context, subject string) (_ []string, err error) {
+	defer recoverStore(&err, "session store")
+	return s.s.RevokeAll(ctx, subject)
+}
+
+func (s safeLimiter) Allow(ctx context.Context, key string, l Limit) (_ bool, _ time.Duration, err error) {
+	defer recoverStore(&err, "rate limiter")
+	return s.s.Allow(ctx, key, l)
+}

@@ -67,8 +67,9 @@ var (
 // client can extend it in-band (see [Guard.Reauthenticate]). When the
 // handler returns, the connection is closed too (nothing would watch its
 // token any more): a handler that hands the connection to another
-// goroutine must wait for it. Derive a context for [SubjectFrom] with
-// [Guard.NewContext].
+// goroutine must wait for it. Derive the connection's context with
+// [Guard.NewContext]: it carries the claims for [SubjectFrom] and is
+// cancelled when the connection is closed for its token.
 func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.AcceptOptions) (*websocket.Conn, *Claims, error) {
 	var o websocket.AcceptOptions
 	if opts != nil {
@@ -135,10 +136,24 @@ func offersMarker(r *http.Request) bool {
 
 // NewContext returns ctx carrying c and the lazily resolved subject, as a
 // guarded HTTP request's context does; use it after [Guard.Accept] so that
-// [ClaimsFrom] and [SubjectFrom] work in the connection's code.
+// [ClaimsFrom] and [SubjectFrom] work in the connection's code. For claims
+// returned by Accept (or [Guard.Reauthenticate]) of a connection still
+// open, the context is also cancelled when the connection is closed for its
+// token — expired, revoked, or revocation unknown — once the close
+// frame (1008 or 1013) has been exchanged, with [context.Cause] an error matching [ErrExpired],
+// [ErrRevoked] or [ErrUnavailable]; so work the handler started for the
+// connection (reads, queries, subscriptions) stops with it.
 func (g *Guard) NewContext(ctx context.Context, c *Claims) context.Context {
 	if g == nil || g.newCtx == nil {
 		return ctx
+	}
+	g.mu.Lock()
+	w := g.byClaims[c]
+	g.mu.Unlock()
+	if w != nil {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		context.AfterFunc(w.ctx, func() { cancel(context.Cause(w.ctx)) })
 	}
 	return g.newCtx(ctx, c)
 }
@@ -280,6 +295,10 @@ type wsWatch struct {
 	mu     sync.Mutex
 	claims *Claims
 	wake   chan struct{} // a re-authentication moved the expiry
+	// ctx ends with the watch, its cause saying why (see Guard.NewContext).
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	handed []*Claims // claims handed to the application (g.byClaims keys); g.mu
 }
 
 func (w *wsWatch) current() *Claims {
@@ -294,19 +313,33 @@ func (g *Guard) watch(ctx context.Context, conn *websocket.Conn, c *Claims) {
 	// The watcher keeps its own copy: the application may read (or copy)
 	// the claims Accept returned while the watcher checks them.
 	w := &wsWatch{conn: conn, claims: c.Clone(), wake: make(chan struct{}, 1)}
+	w.ctx, w.cancel = context.WithCancelCause(context.Background())
 	g.mu.Lock()
 	if g.conns == nil {
 		g.conns = make(map[*websocket.Conn]*wsWatch)
+		g.byClaims = make(map[*Claims]*wsWatch)
 	}
 	g.conns[conn] = w
+	g.handTo(w, c)
 	g.mu.Unlock()
 	go g.watchLoop(ctx, w)
 }
 
+// handTo records that c, handed to the application, belongs to w; g.mu is
+// held.
+func (g *Guard) handTo(w *wsWatch, c *Claims) {
+	g.byClaims[c] = w
+	w.handed = append(w.handed, c)
+}
+
 func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
 	defer func() {
+		w.cancel(context.Canceled) // no-op when a close already said why
 		g.mu.Lock()
 		delete(g.conns, w.conn)
+		for _, c := range w.handed {
+			delete(g.byClaims, c)
+		}
 		g.mu.Unlock()
 	}()
 	e := g.e
@@ -332,22 +365,27 @@ func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
 		}
 		c = w.current()
 		reason, status := "", websocket.StatusPolicyViolation
+		var why error
 		if !e.cfg.now().Before(c.ExpiresAt.Add(e.cfg.leeway)) {
-			reason = "token expired"
+			reason, why = "token expired", newError(ErrExpired, nil)
 		} else if err := e.revoked(ctx, c); err != nil {
 			if ctx.Err() != nil {
 				_ = w.conn.CloseNow()
 				return
 			}
-			reason = "token revoked"
+			reason, why = "token revoked", err
 			if errors.Is(err, ErrUnavailable) {
 				reason, status = "authentication unavailable", websocket.StatusTryAgainLater
 			}
 		}
 		if reason != "" {
 			e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "authx: closing WebSocket",
-				slog.String("sub", c.Subject), slog.String("reason", reason))
+				slog.String("sub", bound(c.Subject, maxLogPath)), slog.String("reason", reason))
 			_ = w.conn.Close(status, reason)
+			// Then the handler's work stops (not before: a read cancelled
+			// by its context would drop the connection without the close
+			// frame that tells the client why).
+			w.cancel(why)
 			return
 		}
 	}
@@ -392,6 +430,11 @@ func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token 
 	w.mu.Lock()
 	w.claims = c.Clone()
 	w.mu.Unlock()
+	g.mu.Lock()
+	if g.conns[conn] == w { // still watched
+		g.handTo(w, c)
+	}
+	g.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
 	default:

@@ -100,6 +100,19 @@ func (c *CookieConfig) namesFor(typ TokenType) (name, path, csrfName, csrfPath s
 	return c.AccessName, c.AccessPath, c.AccessCSRFName, c.AccessCSRFPath
 }
 
+// pathOf returns the configured path of the cookie named name.
+func (c *CookieConfig) pathOf(name string) string {
+	switch name {
+	case c.AccessName:
+		return c.AccessPath
+	case c.RefreshName:
+		return c.RefreshPath
+	case c.AccessCSRFName:
+		return c.AccessCSRFPath
+	}
+	return c.RefreshCSRFPath
+}
+
 func validCookieValue(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
@@ -286,6 +299,9 @@ func (e *engine) clearTossed(w http.ResponseWriter, r *http.Request, typ TokenTy
 				continue // browsers keep __Host- cookies at / on this host only
 			}
 			for _, n := range names {
+				if d == cc.Domain && p == cc.pathOf(n) {
+					continue // deleted by unsetCookies above
+				}
 				http.SetCookie(w, e.cookieAt(n, p, d, "", n == name && !cc.InsecureScriptReadable, 0))
 			}
 		}

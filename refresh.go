@@ -39,7 +39,7 @@ func (a *Auth[T]) RevokeFamily(ctx context.Context, familyID string) error {
 }
 
 func (e *engine) revokeFamily(ctx context.Context, familyID string) error {
-	until := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway)
+	until := e.revocationEnd()
 	if err := e.blocklist.Revoke(ctx, familyPrefix+familyID, until); err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}
@@ -250,7 +250,7 @@ func (e *engine) sessionEnd(ctx context.Context, c *Claims) (time.Time, error) {
 	if c.SessionID == "" {
 		return time.Time{}, nil
 	}
-	sess, err := e.session(ctx, c.SessionID, c.Subject)
+	sess, err := e.tokenSession(ctx, c)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -537,7 +537,7 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 			}
 			if sid := c.SessionID; sid != "" && !ended[sid] {
 				ended[sid] = true
-				until := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway)
+				until := e.revocationEnd()
 				if err := e.endSessions(r.Context(), []string{sid}, until, func() error { return e.sessions.Revoke(r.Context(), sid) }); err != nil {
 					failed = asError(err)
 				}

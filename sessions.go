@@ -145,7 +145,7 @@ func (a *Auth[T]) RevokeSession(ctx context.Context, sub, id string) error {
 	// Tokens of the session may outlive its record (an access token minted
 	// by a late refresh): block it for as long as any token may live.
 	until := s.ExpiresAt
-	if limit := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway); limit.After(until) {
+	if limit := e.revocationEnd(); limit.After(until) {
 		until = limit
 	}
 	return e.endSessions(ctx, []string{id}, until, func() error { return e.sessions.Revoke(ctx, id) })
@@ -157,7 +157,7 @@ func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
 		return ErrNotConfigured
 	}
 	e := a.e
-	until := e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway)
+	until := e.revocationEnd()
 	// Blocklist first, then mark the store: if the blocklist fails, the
 	// sessions stay active in the store and a retry finds them again.
 	active, err := e.sessions.List(ctx, sub)
@@ -265,6 +265,27 @@ func (e *engine) session(ctx context.Context, sid, sub string) (SessionInfo, err
 	return s, nil
 }
 
+// tokenSession is session for a presented token: a session the store does
+// not know is ended for good — its id goes on the blocklist, so that every
+// replica refuses the login's tokens on the next request, whatever it
+// remembers — and the error says so.
+func (e *engine) tokenSession(ctx context.Context, c *Claims) (SessionInfo, error) {
+	s, err := e.session(ctx, c.SessionID, c.Subject)
+	if errors.Is(err, errSessionUnknown) {
+		if berr := e.blocklist.Revoke(ctx, sessionPrefix+c.SessionID, e.revocationEnd()); berr != nil {
+			return SessionInfo{}, newError(ErrUnavailable, fmt.Errorf("blocklist: %w", berr))
+		}
+	}
+	return s, err
+}
+
+// revocationEnd is when a revocation of a session or refresh family may
+// lapse: once every token of it has expired (they never outlive the longer
+// TTL), plus the leeway.
+func (e *engine) revocationEnd() time.Time {
+	return e.cfg.now().Add(e.familyLifetime() + e.cfg.leeway)
+}
+
 // checkSession admits c only if its session (if it names one) is live and
 // its subject's, asking the store at most once per
 // [WithSessionTouchInterval] per session and replica, and records the
@@ -280,7 +301,7 @@ func (e *engine) checkSession(ctx context.Context, c *Claims) error {
 	if e.checked.recent(k, now) {
 		return nil
 	}
-	if _, err := e.session(ctx, c.SessionID, c.Subject); err != nil {
+	if _, err := e.tokenSession(ctx, c); err != nil {
 		return err
 	}
 	e.checked.mark(k, now.Add(e.cfg.touchEvery), now)

@@ -227,12 +227,16 @@ func (e *engine) admit(ctx context.Context, c *Claims, ps policySet, newCtx func
 	if err := e.revoked(ctx, c); err != nil {
 		return nil, err
 	}
-	if err := e.checkSession(ctx, c); err != nil {
+	touch, err := e.checkSession(ctx, c)
+	if err != nil {
 		return nil, err
 	}
 	ctx = newCtx(ctx, c)
 	if err := e.policies(ctx, c, ps); err != nil {
 		return nil, err
+	}
+	if touch { // only for admitted requests: a denial records no activity
+		e.touch(ctx, c)
 	}
 	return ctx, nil
 }

@@ -77,7 +77,10 @@ func (c CSRFConfig) withDefaults() (CSRFConfig, *http.CrossOriginProtection, err
 	return c, cop, nil
 }
 
-var errTwoCSRFHeaders = errors.New("CSRF header given more than once")
+var (
+	errTwoCSRFHeaders = errors.New("CSRF header given more than once")
+	errTwoCSRFFields  = errors.New("CSRF form field given more than once")
+)
 
 // safeMethod reports whether a method is safe (RFC 9110 §9.2.1) and so needs
 // no CSRF check. Methods are case-sensitive: "get" is not GET, and like any
@@ -150,7 +153,11 @@ func (e *engine) checkCSRFOf(r *http.Request, cs ...*Claims) error {
 		}
 		if got == "" && cfg.FormField != "" {
 			if !formRead {
-				formValue, formRead = e.csrfFromForm(r), true
+				formRead = true
+				var err error
+				if formValue, err = e.csrfFromForm(r); err != nil {
+					return err
+				}
 			}
 			got = formValue
 		}
@@ -169,15 +176,22 @@ func (e *engine) checkCSRFOf(r *http.Request, cs ...*Claims) error {
 }
 
 // csrfFromForm reads the CSRF form field of a urlencoded body, bounded by
-// the body size limit. The parsed form stays available to the handler.
-func (e *engine) csrfFromForm(r *http.Request) string {
+// the body size limit. The parsed form stays available to the handler. The
+// field given twice is ambiguous (400).
+func (e *engine) csrfFromForm(r *http.Request) (string, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" || r.Body == nil {
-		return ""
+		return "", nil
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, e.cfg.maxBody)
 	if r.ParseForm() != nil {
-		return ""
+		return "", nil
 	}
-	return r.PostForm.Get(e.cfg.csrf.FormField)
+	switch vals := r.PostForm[e.cfg.csrf.FormField]; len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+		return vals[0], nil
+	}
+	return "", newError(ErrInvalidRequest, errTwoCSRFFields)
 }

@@ -224,6 +224,78 @@ func TestSessionBelongsToItsSubject(t *testing.T) {
 	if diff := cmp.Diff(outcome{Status: http.StatusOK}, s.do(t, nil, bearerCall(http.MethodGet, "/me", bobTok)).outcome(), equateErrors); diff != "" {
 		t.Errorf("alice's log-out-everywhere touched bob's session (-want +got):\n%s", diff)
 	}
+	// Logging out with the forged token ends alice's tokens, not bob's session.
+	if got := s.do(t, nil, bearerCall(http.MethodPost, "/auth/logout", forged.AccessToken)); got.Status != http.StatusNoContent {
+		t.Fatalf("logout: %+v", got.outcome())
+	}
+	if diff := cmp.Diff(outcome{Status: http.StatusOK}, s.do(t, nil, bearerCall(http.MethodGet, "/me", bobTok)).outcome(), equateErrors); diff != "" {
+		t.Errorf("a logout naming bob's session ended it (-want +got):\n%s", diff)
+	}
+}
+
+// A live WebSocket whose session the store forgets is closed like a
+// revoked one.
+func TestWebSocketSessionLost(t *testing.T) {
+	t.Parallel()
+	clock := authtest.NewClock(testNow)
+	store := newLossySessions(clock.Now)
+	a, _ := newAuth(t, authx.WithClock(clock.Now), authx.WithSessionStore(store), authx.WithWebSocketRecheck(2*time.Millisecond))
+	guard := a.Require()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := guard.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		conn.Read(r.Context()) // until the watcher closes it
+	}))
+	t.Cleanup(srv.Close)
+	info, err := a.StartSession(t.Context(), nil, "alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := authtest.Token(t, a, "alice", authx.Session(info.ID))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{HTTPHeader: header("Authorization", "Bearer "+tok)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	store.lose(info.ID)
+	clock.Advance(2 * time.Minute) // the session check is due again
+	_, _, rerr := conn.Read(ctx)
+	if got := websocket.CloseStatus(rerr); got != websocket.StatusPolicyViolation {
+		t.Errorf("close status %v (%v), want 1008", got, rerr)
+	}
+}
+
+// A request the guard denies records no activity in its session.
+func TestDeniedRequestRecordsNoActivity(t *testing.T) {
+	t.Parallel()
+	a, clock := newAuth(t)
+	info, err := a.StartSession(t.Context(), nil, "alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := authtest.Token(t, a, "alice", authx.Session(info.ID))
+	clock.Advance(5 * time.Minute)
+	if got := serve(t, a.Require(authx.Scopes("admin")).Wrap(echo), withBearer(http.MethodGet, "/", tok)); got.Status != http.StatusForbidden {
+		t.Fatalf("status %d", got.Status)
+	}
+	ss, err := a.Sessions(t.Context(), "alice")
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("Sessions: %v %v", ss, err)
+	}
+	if !ss[0].LastActive.Equal(info.LastActive) {
+		t.Errorf("LastActive moved to %v on a denied request", ss[0].LastActive)
+	}
+	if got := serve(t, a.Require().Wrap(echo), withBearer(http.MethodGet, "/", tok)); got.Status != http.StatusOK {
+		t.Fatalf("status %d", got.Status)
+	}
+	if ss, _ := a.Sessions(t.Context(), "alice"); len(ss) != 1 || !ss[0].LastActive.Equal(clock.Now()) {
+		t.Errorf("LastActive %v after an admitted request, want %v", ss[0].LastActive, clock.Now())
+	}
 }
 
 // rawCall sends a request with headers given line by line (repeats kept).
@@ -299,6 +371,9 @@ func TestCookieTossing(t *testing.T) {
 			lines: []string{"Cookie", twoAccess, "Origin", ticketSrv.URL, "X-CSRF-TOKEN", attacker.access.CSRF}},
 		{name: "WebSocket handshake, two access cookies", url: wsSrv.URL + "/ws", method: "GET",
 			lines: []string{"Cookie", twoAccess, "Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}},
+		{name: "WebSocket handshake, two marker subprotocols", url: wsSrv.URL + "/ws", method: "GET",
+			lines: []string{"Sec-WebSocket-Protocol", "authx.bearer, " + attacker.pair.AccessToken + ", authx.bearer, " + l.pair.AccessToken,
+				"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,6 +389,21 @@ func TestCookieTossing(t *testing.T) {
 			}
 		})
 	}
+	// Two CSRF form fields are as ambiguous as two headers.
+	form, _ := newAuth(t, authx.WithTokenLocations(authx.InCookie), authx.WithCSRF(authx.CSRFConfig{FormField: "csrf_token"}),
+		authx.WithCookies(authx.CookieConfig{InsecureNoSecure: true}))
+	ftok := authtest.Token(t, form, "alice")
+	fc, err := form.Verify(t.Context(), ftok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("csrf_token=x&csrf_token="+fc.CSRF))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: ftok})
+	if got := serve(t, form.Require().Wrap(echo), r); got.Status != http.StatusBadRequest {
+		t.Errorf("two CSRF form fields: %d %s, want 400", got.Status, got.Body)
+	}
+
 	// The victim's login survived the refused logout.
 	if got := s.do(t, nil, bearerCall(http.MethodGet, "/me", l.pair.AccessToken)).outcome(); got.Status != http.StatusOK {
 		t.Errorf("victim's token after the refused logout: %+v", got)

@@ -470,6 +470,18 @@ func (a *Auth[T]) renewCookie(r *http.Request, delta time.Duration) string {
 	return tok
 }
 
+// ownsSession reports whether c's session may be ended on c's word: the
+// store knows it as c's subject's, or does not know it at all (nothing of
+// anyone else's is ended then). A token naming another subject's session
+// ends nothing of it.
+func (e *engine) ownsSession(ctx context.Context, c *Claims) (bool, error) {
+	s, ok, err := e.sessions.Get(ctx, c.SessionID)
+	if err != nil {
+		return false, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	}
+	return !ok || s.Subject == c.Subject, nil
+}
+
 // LogoutHandler returns a handler that logs the caller out: it revokes the
 // presented access token, its refresh family and its session (so every
 // token of that login stops working on every guard, and the session leaves
@@ -537,6 +549,12 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 			}
 			if sid := c.SessionID; sid != "" && !ended[sid] {
 				ended[sid] = true
+				if owns, err := e.ownsSession(r.Context(), c); err != nil || !owns {
+					if err != nil {
+						failed = asError(err)
+					}
+					continue
+				}
 				until := e.revocationEnd()
 				if err := e.endSessions(r.Context(), []string{sid}, until, func() error { return e.sessions.Revoke(r.Context(), sid) }); err != nil {
 					failed = asError(err)

@@ -206,32 +206,39 @@ func (e *engine) endSessions(ctx context.Context, ids []string, until time.Time,
 type sessionKey struct{ id, sub string }
 
 // checkedSessions remembers, per replica, which (session, subject) pairs
-// were found live in the session store recently, so that a guarded request
-// asks the store at most once per [WithSessionTouchInterval] per session.
+// were found live in the session store recently, and whether their
+// activity was recorded since, so that a guarded request asks the store at
+// most once per [WithSessionTouchInterval] per session.
 type checkedSessions struct {
 	mu        sync.RWMutex
-	m         map[sessionKey]time.Time // until
+	m         map[sessionKey]checkedSession
 	nextSweep int
 }
 
+type checkedSession struct {
+	until   time.Time
+	touched bool
+}
+
 func newCheckedSessions() *checkedSessions {
-	return &checkedSessions{m: make(map[sessionKey]time.Time), nextSweep: 64}
+	return &checkedSessions{m: make(map[sessionKey]checkedSession), nextSweep: 64}
 }
 
-func (s *checkedSessions) recent(k sessionKey, now time.Time) bool {
+// get returns k's live entry, if any.
+func (s *checkedSessions) get(k sessionKey, now time.Time) (checkedSession, bool) {
 	s.mu.RLock()
-	until, ok := s.m[k]
+	c, ok := s.m[k]
 	s.mu.RUnlock()
-	return ok && until.After(now)
+	return c, ok && c.until.After(now)
 }
 
-func (s *checkedSessions) mark(k sessionKey, until, now time.Time) {
+func (s *checkedSessions) put(k sessionKey, c checkedSession, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.m[k] = until
+	s.m[k] = c
 	if len(s.m) >= s.nextSweep {
-		for k, u := range s.m {
-			if !u.After(now) {
+		for k, c := range s.m {
+			if !c.until.After(now) {
 				delete(s.m, k)
 			}
 		}
@@ -288,25 +295,39 @@ func (e *engine) revocationEnd() time.Time {
 
 // checkSession admits c only if its session (if it names one) is live and
 // its subject's, asking the store at most once per
-// [WithSessionTouchInterval] per session and replica, and records the
-// activity (Touch; a failed touch is logged, never fatal). A store that
-// cannot answer denies (503). Revocation itself needs no lookup: the
-// blocklist, asked on every request, ends a session's tokens at once.
-func (e *engine) checkSession(ctx context.Context, c *Claims) error {
+// [WithSessionTouchInterval] per session and replica. A store that cannot
+// answer denies (503). Revocation itself needs no lookup: the blocklist,
+// asked on every request, ends a session's tokens at once. It reports
+// whether the session's activity is due to be recorded ([engine.touch]),
+// which the caller does once the request is admitted.
+func (e *engine) checkSession(ctx context.Context, c *Claims) (touch bool, err error) {
 	if c.SessionID == "" {
-		return nil
+		return false, nil
 	}
 	k := sessionKey{c.SessionID, c.Subject}
 	now := e.cfg.now()
-	if e.checked.recent(k, now) {
-		return nil
+	if seen, ok := e.checked.get(k, now); ok {
+		return !seen.touched, nil
 	}
 	if _, err := e.tokenSession(ctx, c); err != nil {
-		return err
+		return false, err
 	}
-	e.checked.mark(k, now.Add(e.cfg.touchEvery), now)
+	e.checked.put(k, checkedSession{until: now.Add(e.cfg.touchEvery)}, now)
+	return true, nil
+}
+
+// touch records activity in c's session, once per check interval; a
+// failure is logged, never fatal.
+func (e *engine) touch(ctx context.Context, c *Claims) {
+	k := sessionKey{c.SessionID, c.Subject}
+	now := e.cfg.now()
+	seen, ok := e.checked.get(k, now)
+	if !ok || seen.touched {
+		return
+	}
+	seen.touched = true
+	e.checked.put(k, seen, now)
 	if err := e.sessions.Touch(ctx, c.SessionID, now.UTC()); err != nil && !errors.Is(err, context.Canceled) {
 		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: session touch failed", slog.String("error", bound(err.Error(), maxLogError)))
 	}
-	return nil
 }

@@ -246,16 +246,20 @@ func protocolToken(r *http.Request) (string, error) {
 			}
 		}
 	}
+	tok, found := "", false
 	for i, p := range protos {
 		if p != WebSocketProtocol {
 			continue
 		}
+		if found {
+			return "", newError(ErrInvalidRequest, errors.New("marker subprotocol offered twice"))
+		}
 		if i+1 >= len(protos) {
 			return "", newError(ErrMalformed, errors.New("marker subprotocol without a token"))
 		}
-		return protos[i+1], nil
+		tok, found = protos[i+1], true
 	}
-	return "", nil
+	return tok, nil
 }
 
 // checkWSOrigin refuses a cookie-authenticated handshake unless its Origin
@@ -368,7 +372,7 @@ func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
 		var why error
 		if !e.cfg.now().Before(c.ExpiresAt.Add(e.cfg.leeway)) {
 			reason, why = "token expired", newError(ErrExpired, nil)
-		} else if err := e.revoked(ctx, c); err != nil {
+		} else if err := e.liveCheck(ctx, c); err != nil {
 			if ctx.Err() != nil {
 				_ = w.conn.CloseNow()
 				return
@@ -389,6 +393,16 @@ func (g *Guard) watchLoop(ctx context.Context, w *wsWatch) {
 			return
 		}
 	}
+}
+
+// liveCheck is what a live connection's token must keep passing: the
+// blocklist, and its session (unknown, ended or foreign ends it too).
+func (e *engine) liveCheck(ctx context.Context, c *Claims) error {
+	if err := e.revoked(ctx, c); err != nil {
+		return err
+	}
+	_, err := e.checkSession(ctx, c)
+	return err
 }
 
 // Reauthenticate extends a connection accepted by [Guard.Accept] with a new

@@ -131,7 +131,6 @@ func (e *engine) policySet(policies []Policy) policySet {
 	return ps
 }
 
-
 func (ps policySet) String() string {
 	if ps.implicitAccess && !slices.Contains([]Policy(ps.user), Policy(Access)) {
 		return All(append([]Policy{Access}, ps.user...)...).String()

@@ -50,6 +50,17 @@
 //     constant time with the csrf claim inside the signed token.
 //   - Refresh tokens are single-use; a reused one revokes every token of its
 //     login (see [Auth.RefreshHandler]).
+//   - A token naming a session ([Session]) is valid only while the session
+//     store knows that session as active and as the token's subject's; an
+//     unknown session is an ended one.
+//   - Ambiguous requests are refused with 400: two Authorization headers,
+//     two cookies of one authx name (cookie tossing), two CSRF headers or
+//     form fields, two token query parameters or JSON members.
+//   - Responses carrying tokens are Cache-Control: no-store; a token taken
+//     from the query string is removed from the URL the handler sees.
+//   - A store that fails or panics denies (503); nothing panics at request
+//     time because of a store.
 //   - Responses never contain tokens, keys or internal error text; details go
-//     to the [WithLogger] logger, which never receives tokens or keys.
+//     to the [WithLogger] logger, which never receives tokens or keys, and
+//     whose records bound every attacker-chosen string.
 package authx

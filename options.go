@@ -118,9 +118,13 @@ func WithSecret(secret []byte) Option {
 //   - ES256, ES384, ES512: *ecdsa.PrivateKey on P-256, P-384, P-521;
 //   - EdDSA: ed25519.PrivateKey.
 //
-// Asymmetric keys may also be given as PEM bytes. The algorithm is pinned:
-// a token whose alg header differs is rejected. Tokens carry the kid set by
-// [WithKeyID], if any.
+// Asymmetric keys may also be given as PEM bytes. New checks the key in
+// full — a nil, zero, truncated or inconsistent key (a point off the curve,
+// a private half that does not match its public half) is an error wrapping
+// [ErrConfig] — so that signing and verifying cannot fail at request time;
+// it never writes to the key. The algorithm is pinned: a token whose alg
+// header differs is rejected. Tokens carry the kid set by [WithKeyID], if
+// any.
 func WithSigningKey(alg string, key any) Option {
 	return optionFunc(func(c *config) {
 		if c.signing != nil {

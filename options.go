@@ -381,8 +381,10 @@ func InsecureNoRefreshRotation() Option {
 // type, at most once per request and only when asked ([SubjectFrom],
 // [Auth.Subject], [Auth.KnownSubject]). U must be the T of New[T]; New
 // refuses a getter of another type. Return an error wrapping
-// [ErrSubjectNotFound] for an unknown subject (401); any other error is
-// taken as the store being down (503). Default: none; for Auth[string] the
+// [ErrSubjectNotFound] for an unknown subject (401); a nil subject (nil
+// pointer, map, slice, func, channel or interface) returned with a nil
+// error is taken as not found too. Any other error is taken as the store
+// being down (503). Default: none; for Auth[string] the
 // subject is then the token's sub.
 func WithSubjectGetter[U any](get func(ctx context.Context, c *Claims) (U, error)) Option {
 	return optionFunc(func(c *config) {

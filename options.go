@@ -205,13 +205,22 @@ func WithAudience(aud ...string) Option {
 	})
 }
 
+// maxLeeway bounds [WithLeeway]: clock skew is seconds, and a leeway of
+// hours would quietly keep expired (and revoked-by-expiry) tokens alive.
+const maxLeeway = 5 * time.Minute
+
 // WithLeeway tolerates clock skew between the issuer and this server when
-// checking exp, nbf and iat. Default 0, as Python AuthX; must not be
-// negative. Keep it to seconds: it extends every token's life.
+// checking exp, nbf and iat. Default 0, as Python AuthX; from 0 to at most
+// 5 minutes, anything else is an error. Keep it to seconds: it extends
+// every token's life.
 func WithLeeway(d time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if d < 0 {
+		switch {
+		case d < 0:
 			c.errorf("negative leeway %v", d)
+			return
+		case d > maxLeeway:
+			c.errorf("leeway %v out of range [0, 5m]", d)
 			return
 		}
 		c.leeway = d

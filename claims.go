@@ -371,6 +371,16 @@ func dateOf(f float64) (time.Time, bool) {
 	return time.Unix(int64(f), 0), true
 }
 
+// validDate reports whether t, written as a NumericDate (whole seconds), is
+// within [minNumericDate, maxNumericDate]: the issuer's side of dateOf.
+func validDate(t time.Time) bool {
+	s := t.Unix()
+	return s >= minNumericDate && s <= maxNumericDate
+}
+
+// dateRange names the NumericDate bounds in error messages.
+const dateRange = "[1970-01-01T00:00:00Z, 9999-12-31T23:59:59Z]"
+
 func audience(sc *jsonscan.Scanner[string]) ([]string, error) {
 	if sc.Peek() == jsonscan.String {
 		s, err := sc.String()

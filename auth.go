@@ -20,8 +20,9 @@ import (
 // immutable after [New] and safe for concurrent use. Methods on a nil *Auth
 // fail with [ErrNotConfigured]; nothing is allowed.
 type Auth[T any] struct {
-	e   *engine
-	get func(context.Context, *Claims) (T, error)
+	e     *engine
+	get   func(context.Context, *Claims) (T, error)
+	isNil func(T) bool // nilCheck[T], computed once; nil when T cannot be nil
 }
 
 // engine is the non-generic core shared by an Auth and its guards.
@@ -54,6 +55,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 				reflect.TypeOf(cfg.getter).Out(0), reflect.TypeFor[T]())
 		}
 		a.get = get
+		a.isNil = nilCheck[T]()
 	}
 	var err error
 	if cfg.cookies, err = cfg.cookies.withDefaults(); err != nil {

@@ -1189,6 +1189,34 @@ func TestBadInputTime(t *testing.T) {
 	})
 }
 
+// TestBadInputDateRange: a NumericDate (exp, iat, nbf) is read from the
+// epoch to 9999-12-31T23:59:59Z; outside that the token is malformed, even
+// though its signature is valid: a negative iat or nbf, or an exp in year
+// 31 million, is a forgery or a bug, never a date.
+func TestBadInputDateRange(t *testing.T) {
+	t.Parallel()
+	env := badSetup(t, [][]byte{badSecret}, authx.WithSecret(badSecret))
+	row := func(name, claims string, want error, reason string) badCase {
+		return badCase{name: name, token: badForge(t, badHS256, `{"sub":"alice","jti":"j1","type":"access",`+claims+`}`, badSecret), want: want, reason: reason}
+	}
+	m := authx.ErrMalformed
+	badRunAll(t, env, []badCase{
+		row("exp/after-9999", `"exp":253402300800`, m, "10000-01-01T00:00:00Z is past the last representable date"),
+		row("exp/after-9999-by-a-fraction", `"exp":253402300799.5`, m, "past 9999-12-31T23:59:59Z"),
+		row("exp/1e15", `"exp":1e15`, m, "exactly representable, yet some 31 million years ahead: an eternal token"),
+		row("exp/2^53", `"exp":9007199254740992`, m, "the old bound was inclusive"),
+		row("exp/negative", `"exp":-1`, m, "before the epoch"),
+		row("exp/negative-fraction", `"exp":-0.5`, m, "truncation toward zero must not turn -0.5 into the epoch"),
+		row("iat/negative", `"iat":-1,"exp":$EXP`, m, "a token issued before 1970 passed the issued-in-future check"),
+		row("iat/after-9999", `"iat":253402300800,"exp":$EXP`, m, "out of range, not merely issued in the future"),
+		row("nbf/negative", `"nbf":-86400,"exp":$EXP`, m, "a negative nbf passed as 'valid since long ago'"),
+		row("nbf/after-9999", `"nbf":253402300800,"exp":$EXP`, m, "out of range, not merely not yet valid"),
+		row("control/exp-9999-12-31T23:59:59Z", `"exp":253402300799`, nil, "the last second is in range"),
+		row("control/iat-nbf-at-the-epoch", `"iat":0,"nbf":0,"exp":$EXP`, nil, "the epoch is in range"),
+		row("control/exp-with-a-fraction", `"iat":$NOW,"exp":$EXP.5`, nil, "NumericDate may have a fraction"),
+	})
+}
+
 func TestBadInputIssuerAudience(t *testing.T) {
 	t.Parallel()
 	iss := badSetup(t, [][]byte{badSecret}, authx.WithSecret(badSecret), authx.WithIssuer("https://id.example"))

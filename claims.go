@@ -338,22 +338,48 @@ func boundedString(sc *jsonscan.Scanner[string], nullable bool) (string, error) 
 	return s, nil
 }
 
-// Dates beyond ±2^53 seconds cannot be represented exactly; such a claim is
-// malformed rather than silently rounded.
-const maxNumericDate = 1 << 53
+// NumericDate bounds: from the epoch to 9999-12-31T23:59:59Z, the last
+// second RFC 3339 (and most languages' date types) can write. A date
+// outside them is a forgery or a bug, not a date: a negative iat or nbf
+// passes every time check, an exp in year 31 million never expires. Such a
+// claim is malformed. Every reader of a NumericDate (decodeClaims,
+// peekExpiry) and the issuer use these bounds.
+const (
+	minNumericDate = 0
+	maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
+)
 
 func numericDate(sc *jsonscan.Scanner[string]) (time.Time, error) {
 	f, err := sc.Number()
 	if err != nil {
 		return time.Time{}, err
 	}
-	if f > maxNumericDate || f < -maxNumericDate {
+	t, ok := dateOf(f)
+	if !ok {
 		return time.Time{}, jsonscan.ErrRange
 	}
-	// Whole seconds, truncated toward zero as PyJWT's int(): a token Python
-	// AuthX holds expired is expired here too.
-	return time.Unix(int64(f), 0), nil
+	return t, nil
 }
+
+// dateOf converts a NumericDate to a time, reporting false outside
+// [minNumericDate, maxNumericDate]. Whole seconds, truncated toward zero as
+// PyJWT's int(): a token Python AuthX holds expired is expired here too.
+func dateOf(f float64) (time.Time, bool) {
+	if !(f >= minNumericDate && f <= maxNumericDate) { // NaN fails too
+		return time.Time{}, false
+	}
+	return time.Unix(int64(f), 0), true
+}
+
+// validDate reports whether t, written as a NumericDate (whole seconds), is
+// within [minNumericDate, maxNumericDate]: the issuer's side of dateOf.
+func validDate(t time.Time) bool {
+	s := t.Unix()
+	return s >= minNumericDate && s <= maxNumericDate
+}
+
+// dateRange names the NumericDate bounds in error messages.
+const dateRange = "[1970-01-01T00:00:00Z, 9999-12-31T23:59:59Z]"
 
 func audience(sc *jsonscan.Scanner[string]) ([]string, error) {
 	if sc.Peek() == jsonscan.String {

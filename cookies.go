@@ -16,7 +16,10 @@ import (
 // with the safest attributes: Secure, HttpOnly token cookies, SameSite=Lax.
 type CookieConfig struct {
 	// AccessName and RefreshName name the token cookies.
-	// Default "access_token_cookie" and "refresh_token_cookie".
+	// Default "access_token_cookie" and "refresh_token_cookie". Any of the
+	// four names may carry the __Host- or __Secure- prefix (in any letter
+	// case); New then checks the rules browsers enforce: Secure for both,
+	// and for __Host- also Path "/" and no Domain.
 	AccessName, RefreshName string
 	// AccessCSRFName and RefreshCSRFName name the JavaScript-readable CSRF
 	// cookies. Default "csrf_access_token" and "csrf_refresh_token".
@@ -88,7 +91,46 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 	if c.MaxAge < 0 {
 		return c, fmt.Errorf("negative cookie MaxAge %v", c.MaxAge)
 	}
+	for _, typ := range []TokenType{Access, Refresh} {
+		name, path, csrfName, csrfPath := c.namesFor(typ)
+		if err := c.checkPrefix(name, path); err != nil {
+			return c, err
+		}
+		if err := c.checkPrefix(csrfName, csrfPath); err != nil {
+			return c, err
+		}
+	}
 	return c, nil
+}
+
+// checkPrefix enforces on the cookie name with path what browsers enforce
+// on cookie name prefixes (RFC 6265bis §4.1.3), matched in any letter case
+// as browsers do: a __Secure- cookie must be Secure; a __Host- cookie must
+// be Secure, have no Domain and Path "/". Browsers silently drop a cookie
+// that breaks these rules, so every login would fail without a trace.
+func (c *CookieConfig) checkPrefix(name, path string) error {
+	const drop = "browsers would drop it"
+	switch {
+	case hasPrefixFold(name, "__Host-"):
+		switch {
+		case c.InsecureNoSecure:
+			return fmt.Errorf("cookie %q: a __Host- cookie must be Secure, and InsecureNoSecure is set; %s", name, drop)
+		case c.Domain != "":
+			return fmt.Errorf("cookie %q: a __Host- cookie must have no Domain, and Domain is %q; %s", name, c.Domain, drop)
+		case path != "/":
+			return fmt.Errorf("cookie %q: a __Host- cookie must have Path \"/\", and its path is %q; %s", name, path, drop)
+		}
+	case hasPrefixFold(name, "__Secure-"):
+		if c.InsecureNoSecure {
+			return fmt.Errorf("cookie %q: a __Secure- cookie must be Secure, and InsecureNoSecure is set; %s", name, drop)
+		}
+	}
+	return nil
+}
+
+// hasPrefixFold reports whether s begins with prefix in any letter case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // namesFor returns the token cookie's name and path and the CSRF cookie's

@@ -639,6 +639,53 @@ func TestCookieAndCSRFConfigErrors(t *testing.T) {
 	}
 }
 
+// TestCookieNamePrefixes: browsers silently drop a __Host- cookie that is
+// not Secure, has a Domain or a Path other than "/", and a __Secure- cookie
+// that is not Secure (RFC 6265bis §4.1.3, prefixes matched in any letter
+// case). New refuses such a configuration, naming the cookie, instead of
+// letting every login fail without a trace.
+func TestCookieNamePrefixes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		cc      authx.CookieConfig
+		wantErr string // in the error, which wraps ErrConfig; "" means New succeeds
+		reason  string
+	}{
+		{"__Host- with the defaults", authx.CookieConfig{AccessName: "__Host-access", RefreshName: "__Host-refresh", AccessCSRFName: "__Host-csrf-access", RefreshCSRFName: "__Host-csrf-refresh"}, "", "Secure, Path=/, no Domain"},
+		{"__Host- with a Domain", authx.CookieConfig{AccessName: "__Host-access", Domain: "example.com"}, `cookie "__Host-access"`, "a __Host- cookie is host-only"},
+		{"__Host- refresh cookie on /auth", authx.CookieConfig{RefreshName: "__Host-refresh", RefreshPath: "/auth"}, `cookie "__Host-refresh"`, `a __Host- cookie has Path "/"`},
+		{"__Host- CSRF cookie on /api", authx.CookieConfig{AccessCSRFName: "__Host-csrf", AccessCSRFPath: "/api"}, `cookie "__Host-csrf"`, "the CSRF cookies are checked too"},
+		{"__Host- refresh CSRF cookie on /auth", authx.CookieConfig{RefreshCSRFName: "__Host-rcsrf", RefreshCSRFPath: "/auth"}, `cookie "__Host-rcsrf"`, "each cookie with its own path"},
+		{"__Host- without Secure", authx.CookieConfig{AccessName: "__Host-access", InsecureNoSecure: true}, `cookie "__Host-access"`, "a __Host- cookie is Secure"},
+		{"__host- lower case with a Domain", authx.CookieConfig{AccessName: "__host-access", Domain: "example.com"}, `cookie "__host-access"`, "prefixes match in any letter case"},
+		{"__HOST- upper case without Secure", authx.CookieConfig{RefreshName: "__HOST-refresh", InsecureNoSecure: true}, `cookie "__HOST-refresh"`, "prefixes match in any letter case"},
+		{"__Secure- without Secure", authx.CookieConfig{AccessName: "__Secure-access", InsecureNoSecure: true}, `cookie "__Secure-access"`, "a __Secure- cookie is Secure"},
+		{"__sEcUrE- CSRF cookie without Secure", authx.CookieConfig{RefreshCSRFName: "__sEcUrE-csrf", InsecureNoSecure: true}, `cookie "__sEcUrE-csrf"`, "prefixes match in any letter case"},
+		{"__Secure- with Domain and Path", authx.CookieConfig{AccessName: "__Secure-access", Domain: "example.com", AccessPath: "/api"}, "", "__Secure- asks only for Secure"},
+		{"no prefix: _Host-", authx.CookieConfig{AccessName: "_Host-access", Domain: "example.com", InsecureNoSecure: true}, "", "one underscore is no prefix"},
+		{"no prefix: __Host without dash", authx.CookieConfig{AccessName: "__Hostaccess", InsecureNoSecure: true}, "", "the prefix ends with a dash"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := authx.New[string](authx.WithSecret(secret32), authx.WithCookies(tt.cc))
+			if tt.wantErr == "" {
+				if err != nil || a == nil {
+					t.Fatalf("New: %v (%s)", err, tt.reason)
+				}
+				return
+			}
+			if !errors.Is(err, authx.ErrConfig) || a != nil {
+				t.Fatalf("New = %v, %v; want an error wrapping ErrConfig (%s)", a, err, tt.reason)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("New error %q does not name %s", err, tt.wantErr)
+			}
+		})
+	}
+}
+
 // TestSetCookiesErrors: Set…Cookies refuse tokens they must not store, and
 // write nothing then.
 func TestSetCookiesErrors(t *testing.T) {

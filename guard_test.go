@@ -19,6 +19,7 @@ import (
 	"github.com/authx-go/authx/authtest"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func authtestRequest(t *testing.T) *http.Request {
@@ -170,6 +171,59 @@ func TestTokenOptionErrors(t *testing.T) {
 	}
 	if _, err := a.CreateTokenPair("a", authx.TokenID("x")); !errors.Is(err, authx.ErrTokenOption) {
 		t.Errorf("CreateTokenPair with TokenID: %v, want ErrTokenOption", err)
+	}
+}
+
+// TestTokenDateBounds: an Auth never mints a token it cannot verify. A
+// date outside the NumericDate range (1970 to 9999-12-31T23:59:59Z), from
+// ExpiresAt, ValidFrom or a clock, is an ErrTokenOption error at issue
+// time; dates inside it make tokens that verify (or are merely expired).
+func TestTokenDateBounds(t *testing.T) {
+	t.Parallel()
+	last := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	tests := []struct {
+		name       string
+		clock      time.Time // zero: testNow
+		opts       []authx.TokenOption
+		wantErr    error // from CreateAccessToken
+		wantVerify error // from Verify of the token, when issued
+		reason     string
+	}{
+		{name: "ExpiresAt before 1970", opts: []authx.TokenOption{authx.ExpiresAt(time.Unix(-1, 0))}, wantErr: authx.ErrTokenOption, reason: "a negative exp is malformed"},
+		{name: "ExpiresAt a nanosecond before 1970", opts: []authx.TokenOption{authx.ExpiresAt(time.Unix(0, -1))}, wantErr: authx.ErrTokenOption, reason: "written as -1"},
+		{name: "ExpiresAt in year 1", opts: []authx.TokenOption{authx.ExpiresAt(time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC))}, wantErr: authx.ErrTokenOption, reason: "not the zero time, still before 1970"},
+		{name: "ExpiresAt in year 10000", opts: []authx.TokenOption{authx.ExpiresAt(last.Add(time.Second))}, wantErr: authx.ErrTokenOption, reason: "past the last NumericDate"},
+		{name: "ValidFrom before 1970", opts: []authx.TokenOption{authx.ValidFrom(time.Unix(-86400, 0))}, wantErr: authx.ErrTokenOption, reason: "a negative nbf is malformed"},
+		{name: "ValidFrom in year 10000", opts: []authx.TokenOption{authx.ValidFrom(last.Add(time.Second))}, wantErr: authx.ErrTokenOption, reason: "past the last NumericDate"},
+		{name: "clock in 9999, exp past it", clock: last.Add(-time.Minute), wantErr: authx.ErrTokenOption, reason: "now + 15 minutes is past the last NumericDate"},
+		{name: "ok: ExpiresAt the last second", opts: []authx.TokenOption{authx.ExpiresAt(last)}, reason: "in range"},
+		{name: "ok: ExpiresAt the epoch", opts: []authx.TokenOption{authx.ExpiresAt(time.Unix(0, 0))}, wantVerify: authx.ErrExpired, reason: "in range, and long expired"},
+		{name: "ok: ValidFrom the epoch", opts: []authx.TokenOption{authx.ValidFrom(time.Unix(0, 0))}, reason: "in range"},
+		{name: "ok: clock in 9999, ExpiresAt the last second", clock: last.Add(-time.Minute), opts: []authx.TokenOption{authx.ExpiresAt(last)}, reason: "iat and exp in range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			now := tt.clock
+			if now.IsZero() {
+				now = testNow
+			}
+			a, err := authx.New[string](authx.WithSecret(secret32), authx.WithClock(func() time.Time { return now }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := a.CreateAccessToken("alice", tt.opts...)
+			if diff := cmp.Diff(tt.wantErr, err, cmpopts.EquateErrors()); diff != "" {
+				t.Fatalf("CreateAccessToken error (-want +got):\n%s\n%s", diff, tt.reason)
+			}
+			if err != nil {
+				return
+			}
+			_, err = a.Verify(t.Context(), tok)
+			if diff := cmp.Diff(tt.wantVerify, err, cmpopts.EquateErrors()); diff != "" {
+				t.Errorf("Verify of the issued token (-want +got):\n%s\n%s", diff, tt.reason)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package authx
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -10,7 +11,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
-	"errors"
 	"fmt"
 	"hash"
 	"sync"
@@ -71,7 +71,9 @@ func hmacHash(alg string) (func() hash.Hash, int) {
 
 // newKeySpec validates key for alg. signing says whether the key must be
 // able to sign. A public key given for signing is an error; a private key
-// given for verification is accepted and its public half used.
+// given for verification is accepted and its public half used. Asymmetric
+// keys, given as values or PEM, are checked in full by rsaKey, ecdsaKey or
+// ed25519Key: whatever newKeySpec accepts signs and verifies without error.
 func newKeySpec(kid, alg string, key any, signing bool) (*keySpec, error) {
 	method, ok := algorithms[alg]
 	if !ok {
@@ -105,59 +107,182 @@ func newKeySpec(kid, alg string, key any, signing bool) (*keySpec, error) {
 		}
 		key = parsed
 	}
-	var pub crypto.PublicKey
-	switch priv := key.(type) {
-	case *rsa.PrivateKey:
-		pub = &priv.PublicKey
-	case *ecdsa.PrivateKey:
-		pub = &priv.PublicKey
-	case ed25519.PrivateKey:
-		pub = priv.Public()
-	default:
-		if signing {
+	if signing {
+		switch key.(type) {
+		case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		default:
 			return nil, fmt.Errorf("%s signing needs a private key (*rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey or PEM), got %T", alg, key)
 		}
-		pub = key
 	}
-	if err := checkPublicKey(alg, pub); err != nil {
+	var (
+		priv crypto.Signer
+		pub  crypto.PublicKey
+		err  error
+	)
+	switch alg[:2] {
+	case "RS", "PS":
+		priv, pub, err = rsaKey(alg, key)
+	case "ES":
+		priv, pub, err = ecdsaKey(alg, key)
+	default:
+		priv, pub, err = ed25519Key(alg, key)
+	}
+	if err != nil {
 		return nil, err
 	}
 	k.verify = pub
 	if signing {
-		k.sign = key
+		k.sign = priv
 	}
 	return k, nil
 }
 
-func checkPublicKey(alg string, pub crypto.PublicKey) error {
-	switch alg[:2] {
-	case "RS", "PS":
-		p, ok := pub.(*rsa.PublicKey)
-		if !ok {
-			return fmt.Errorf("%s needs an RSA key, got %T", alg, pub)
+// The key checks below validate everything signing and verifying will rely
+// on, so that a key New accepts can neither fail nor panic at request time:
+// nil pointers, missing fields, values out of range, points off the curve
+// and private halves inconsistent with their public halves are refused.
+// Each returns the private key to sign with (nil for a public key) and the
+// public key to verify with. A private key is checked in full even when
+// given for verification only: a broken one is a configuration mistake.
+
+// rsaKey checks an *rsa.PrivateKey or *rsa.PublicKey for alg. A private key
+// is validated and used through a precomputed copy, so that the caller's
+// key is never written to.
+func rsaKey(alg string, key any) (crypto.Signer, crypto.PublicKey, error) {
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		if k == nil {
+			return nil, nil, fmt.Errorf("%s key is a nil *rsa.PrivateKey", alg)
 		}
-		if p.N.BitLen() < minRSABits {
-			return fmt.Errorf("%s key has %d bits, need at least %d", alg, p.N.BitLen(), minRSABits)
+		if err := checkRSAPublicKey(alg, &k.PublicKey); err != nil {
+			return nil, nil, err
 		}
-	case "ES":
-		p, ok := pub.(*ecdsa.PublicKey)
-		if !ok {
-			return fmt.Errorf("%s needs an ECDSA key, got %T", alg, pub)
+		if err := k.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("%s private key: %w", alg, err)
 		}
-		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
-		if p.Curve != want {
-			return fmt.Errorf("%s needs curve %s, key is on %s", alg, want.Params().Name, p.Curve.Params().Name)
+		cp := *k
+		cp.Precompute()
+		return &cp, &cp.PublicKey, nil
+	case *rsa.PublicKey:
+		if k == nil {
+			return nil, nil, fmt.Errorf("%s key is a nil *rsa.PublicKey", alg)
 		}
-	case "Ed":
-		p, ok := pub.(ed25519.PublicKey)
-		if !ok {
-			return fmt.Errorf("%s needs an Ed25519 key, got %T", alg, pub)
+		if err := checkRSAPublicKey(alg, k); err != nil {
+			return nil, nil, err
 		}
-		if len(p) != ed25519.PublicKeySize {
-			return errors.New("EdDSA public key has the wrong length")
-		}
+		return nil, k, nil
+	}
+	return nil, nil, fmt.Errorf("%s needs an RSA key, got %T", alg, key)
+}
+
+// checkRSAPublicKey requires what crypto/rsa requires of a public key (a
+// positive odd modulus, an odd exponent from 3 to 2^31-1) and at least
+// minRSABits bits.
+func checkRSAPublicKey(alg string, p *rsa.PublicKey) error {
+	switch {
+	case p.N == nil || p.N.Sign() <= 0:
+		return fmt.Errorf("%s key has no positive modulus N", alg)
+	case p.N.Bit(0) == 0:
+		return fmt.Errorf("%s key has an even modulus N", alg)
+	case p.N.BitLen() < minRSABits:
+		return fmt.Errorf("%s key has %d bits, need at least %d", alg, p.N.BitLen(), minRSABits)
+	case p.E < 3 || p.E&1 == 0 || p.E > 1<<31-1:
+		return fmt.Errorf("%s key has public exponent %d, want an odd number from 3 to 2^31-1", alg, p.E)
 	}
 	return nil
+}
+
+// ecdsaCurves are the curves of the ES* algorithms (RFC 7518 §3.4).
+var ecdsaCurves = map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}
+
+// ecdsaKey checks an *ecdsa.PrivateKey or *ecdsa.PublicKey for alg: the
+// curve of alg, a point on it, and for a private key a scalar D in range
+// whose public point is the key's.
+func ecdsaKey(alg string, key any) (crypto.Signer, crypto.PublicKey, error) {
+	switch k := key.(type) {
+	case *ecdsa.PrivateKey:
+		if k == nil {
+			return nil, nil, fmt.Errorf("%s key is a nil *ecdsa.PrivateKey", alg)
+		}
+		pub, err := checkECDSAPublicKey(alg, &k.PublicKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		if k.D == nil {
+			return nil, nil, fmt.Errorf("%s private key has no scalar D", alg)
+		}
+		ek, err := k.ECDH()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s private key: %w", alg, err)
+		}
+		if !ek.PublicKey().Equal(pub) {
+			return nil, nil, fmt.Errorf("%s private key: the scalar D does not match the public point", alg)
+		}
+		return k, &k.PublicKey, nil
+	case *ecdsa.PublicKey:
+		if k == nil {
+			return nil, nil, fmt.Errorf("%s key is a nil *ecdsa.PublicKey", alg)
+		}
+		if _, err := checkECDSAPublicKey(alg, k); err != nil {
+			return nil, nil, err
+		}
+		return nil, k, nil
+	}
+	return nil, nil, fmt.Errorf("%s needs an ECDSA key, got %T", alg, key)
+}
+
+// checkECDSAPublicKey requires alg's curve and a valid point on it, which
+// it returns as an *ecdh.PublicKey.
+func checkECDSAPublicKey(alg string, p *ecdsa.PublicKey) (*ecdh.PublicKey, error) {
+	want := ecdsaCurves[alg]
+	if p.Curve != want {
+		return nil, fmt.Errorf("%s needs curve %s, key is on %s", alg, want.Params().Name, curveName(p.Curve))
+	}
+	if p.X == nil || p.Y == nil {
+		return nil, fmt.Errorf("%s key has no public point", alg)
+	}
+	pub, err := p.ECDH()
+	if err != nil {
+		return nil, fmt.Errorf("%s public key: %w", alg, err)
+	}
+	return pub, nil
+}
+
+// curveName names c for an error message, nil and custom curves included.
+func curveName(c elliptic.Curve) string {
+	if c == nil {
+		return "no curve"
+	}
+	if p := c.Params(); p != nil && p.Name != "" {
+		if _, generic := c.(*elliptic.CurveParams); generic {
+			return p.Name + " as generic *elliptic.CurveParams"
+		}
+		return p.Name
+	}
+	return fmt.Sprintf("a curve of type %T", c)
+}
+
+// ed25519Key checks an ed25519.PrivateKey (64 bytes, its public half the
+// one its seed derives) or ed25519.PublicKey (32 bytes) and returns copies,
+// which the caller cannot change afterwards.
+func ed25519Key(alg string, key any) (crypto.Signer, crypto.PublicKey, error) {
+	switch k := key.(type) {
+	case ed25519.PrivateKey:
+		if len(k) != ed25519.PrivateKeySize {
+			return nil, nil, fmt.Errorf("%s private key is %d bytes, want %d", alg, len(k), ed25519.PrivateKeySize)
+		}
+		derived := ed25519.NewKeyFromSeed(k.Seed())
+		if !bytes.Equal(derived[ed25519.SeedSize:], k[ed25519.SeedSize:]) {
+			return nil, nil, fmt.Errorf("%s private key: the public half is not the one its seed derives", alg)
+		}
+		return derived, derived.Public(), nil
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return nil, nil, fmt.Errorf("%s public key is %d bytes, want %d", alg, len(k), ed25519.PublicKeySize)
+		}
+		return nil, ed25519.PublicKey(bytes.Clone(k)), nil
+	}
+	return nil, nil, fmt.Errorf("%s needs an Ed25519 key, got %T", alg, key)
 }
 
 // parsePEM reads a PEM key for alg: a private key when signing, else a

@@ -118,9 +118,13 @@ func WithSecret(secret []byte) Option {
 //   - ES256, ES384, ES512: *ecdsa.PrivateKey on P-256, P-384, P-521;
 //   - EdDSA: ed25519.PrivateKey.
 //
-// Asymmetric keys may also be given as PEM bytes. The algorithm is pinned:
-// a token whose alg header differs is rejected. Tokens carry the kid set by
-// [WithKeyID], if any.
+// Asymmetric keys may also be given as PEM bytes. New checks the key in
+// full — a nil, zero, truncated or inconsistent key (a point off the curve,
+// a private half that does not match its public half) is an error wrapping
+// [ErrConfig] — so that signing and verifying cannot fail at request time;
+// it never writes to the key. The algorithm is pinned: a token whose alg
+// header differs is rejected. Tokens carry the kid set by [WithKeyID], if
+// any.
 func WithSigningKey(alg string, key any) Option {
 	return optionFunc(func(c *config) {
 		if c.signing != nil {
@@ -201,13 +205,22 @@ func WithAudience(aud ...string) Option {
 	})
 }
 
+// maxLeeway bounds [WithLeeway]: clock skew is seconds, and a leeway of
+// hours would quietly keep expired (and revoked-by-expiry) tokens alive.
+const maxLeeway = 5 * time.Minute
+
 // WithLeeway tolerates clock skew between the issuer and this server when
-// checking exp, nbf and iat. Default 0, as Python AuthX; must not be
-// negative. Keep it to seconds: it extends every token's life.
+// checking exp, nbf and iat. Default 0, as Python AuthX; from 0 to at most
+// 5 minutes, anything else is an error. Keep it to seconds: it extends
+// every token's life.
 func WithLeeway(d time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if d < 0 {
+		switch {
+		case d < 0:
 			c.errorf("negative leeway %v", d)
+			return
+		case d > maxLeeway:
+			c.errorf("leeway %v out of range [0, 5m]", d)
 			return
 		}
 		c.leeway = d
@@ -377,8 +390,10 @@ func InsecureNoRefreshRotation() Option {
 // type, at most once per request and only when asked ([SubjectFrom],
 // [Auth.Subject], [Auth.KnownSubject]). U must be the T of New[T]; New
 // refuses a getter of another type. Return an error wrapping
-// [ErrSubjectNotFound] for an unknown subject (401); any other error is
-// taken as the store being down (503). Default: none; for Auth[string] the
+// [ErrSubjectNotFound] for an unknown subject (401); a nil subject (nil
+// pointer, map, slice, func, channel or interface) returned with a nil
+// error is taken as not found too. Any other error is taken as the store
+// being down (503). Default: none; for Auth[string] the
 // subject is then the token's sub.
 func WithSubjectGetter[U any](get func(ctx context.Context, c *Claims) (U, error)) Option {
 	return optionFunc(func(c *config) {

@@ -257,7 +257,8 @@ func (e *engine) sessionEnd(ctx context.Context, c *Claims) (time.Time, error) {
 	return sess.ExpiresAt, nil
 }
 
-// peekExpiry reads a token's exp without verifying anything.
+// peekExpiry reads a token's exp without verifying anything, within the
+// bounds decodeClaims applies (dateOf).
 func peekExpiry(tok string) (time.Time, bool) {
 	d1 := strings.IndexByte(tok, '.')
 	d2 := strings.LastIndexByte(tok, '.')
@@ -284,10 +285,10 @@ func peekExpiry(tok string) (time.Time, bool) {
 		}
 		if string(k) == claimExp {
 			f, err := sc.Number()
-			if err != nil || f > maxNumericDate || f < -maxNumericDate {
+			if err != nil {
 				return time.Time{}, false
 			}
-			return time.Unix(int64(f), 0), true
+			return dateOf(f)
 		}
 		if _, err := sc.Skip(); err != nil {
 			return time.Time{}, false

@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 )
 
@@ -16,6 +17,7 @@ type requestState[T any] struct {
 	context.Context
 	claims *Claims
 	get    func(context.Context, *Claims) (T, error)
+	isNil  func(T) bool // nil when T cannot be nil
 
 	mu   sync.Mutex
 	done bool
@@ -40,7 +42,7 @@ func (s *requestState[T]) subject() (T, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.done {
-		s.subj, s.err = resolveSubject(s.Context, s.claims, s.get)
+		s.subj, s.err = resolveSubject(s.Context, s.claims, s.get, s.isNil)
 		s.done = true
 	}
 	return s.subj, s.err
@@ -50,9 +52,15 @@ type claimsCarrier interface{ claimsOf() *Claims }
 
 type subjectSource[T any] interface{ subject() (T, error) }
 
-var errNoGetter = errors.New("no subject getter configured (WithSubjectGetter)")
+var (
+	errNoGetter  = errors.New("no subject getter configured (WithSubjectGetter)")
+	errNilGetter = errors.New("the subject getter returned a nil subject and a nil error")
+)
 
-func resolveSubject[T any](ctx context.Context, c *Claims, get func(context.Context, *Claims) (T, error)) (T, error) {
+// resolveSubject runs the getter. A nil subject with a nil error found
+// nobody: it is [ErrSubjectNotFound], never a known subject. isNil is
+// [nilCheck]'s, nil for types that cannot be nil.
+func resolveSubject[T any](ctx context.Context, c *Claims, get func(context.Context, *Claims) (T, error), isNil func(T) bool) (T, error) {
 	var zero T
 	if get == nil {
 		if s, ok := any(c.Subject).(T); ok {
@@ -64,7 +72,35 @@ func resolveSubject[T any](ctx context.Context, c *Claims, get func(context.Cont
 	if err != nil {
 		return zero, subjectError(err)
 	}
+	if isNil != nil && isNil(v) {
+		return zero, newError(ErrSubjectNotFound, errNilGetter)
+	}
 	return v, nil
+}
+
+// nilCheck returns a function reporting whether a T is nil — a nil
+// pointer, map, slice, func or channel, or an interface that is nil or
+// holds one of those — or nil when T's kind cannot be nil (a struct, a
+// string, a number). New calls it once, so that subjects of such types pay
+// no reflection per request.
+func nilCheck[T any]() func(T) bool {
+	switch reflect.TypeFor[T]().Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Interface:
+		return func(v T) bool { return isNilValue(any(v)) }
+	}
+	return nil
+}
+
+// isNilValue reports whether x is nil or holds a nil of a nillable kind.
+func isNilValue(x any) bool {
+	if x == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(x); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // subjectError classifies a getter error: "not found" denies with 401, an
@@ -118,11 +154,14 @@ func NewContext[T any](ctx context.Context, c *Claims, subject T) context.Contex
 // with a's getter, as in a guarded request. Use it after [Auth.Verify] in
 // flows without a Guard (a gRPC interceptor, a message consumer).
 func (a *Auth[T]) NewContext(ctx context.Context, c *Claims) context.Context {
-	var get func(context.Context, *Claims) (T, error)
+	var (
+		get   func(context.Context, *Claims) (T, error)
+		isNil func(T) bool
+	)
 	if a != nil {
-		get = a.get
+		get, isNil = a.get, a.isNil
 	}
-	return &requestState[T]{Context: ctx, claims: c, get: get}
+	return &requestState[T]{Context: ctx, claims: c, get: get, isNil: isNil}
 }
 
 // Subject returns the authenticated caller of ctx, resolving it with the
@@ -148,8 +187,8 @@ func (a *Auth[T]) Subject(ctx context.Context) (T, error) {
 }
 
 // KnownSubject returns a [Policy] that resolves the subject and denies when
-// it cannot: 401 when the getter reports [ErrSubjectNotFound], 503 when it
-// fails otherwise. Add it to a guard so handlers may rely on [SubjectFrom]:
+// it cannot: 401 when the getter reports [ErrSubjectNotFound] or returns a
+// nil subject with a nil error, 503 when it fails otherwise. Add it to a guard so handlers may rely on [SubjectFrom]:
 //
 //	a.Require(authx.Scopes("admin:*"), a.KnownSubject())
 func (a *Auth[T]) KnownSubject() Policy { return knownSubject[T]{a} }

@@ -121,11 +121,17 @@ func ExpiresIn(d time.Duration) TokenOption {
 }
 
 // ExpiresAt sets the token's exp to t (a past t makes an expired token, which
-// tests use). In [Auth.CreateTokenPair] it applies to the access token.
+// tests use). t must lie from 1970 to 9999-12-31T23:59:59Z, the range of a
+// NumericDate a verifier accepts. In [Auth.CreateTokenPair] it applies to
+// the access token.
 func ExpiresAt(t time.Time) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if t.IsZero() {
+		switch {
+		case t.IsZero():
 			s.errorf("ExpiresAt with a zero time")
+			return
+		case !validDate(t):
+			s.errorf("ExpiresAt(%v) outside %s", t, dateRange)
 			return
 		}
 		s.exp = t
@@ -203,11 +209,16 @@ func Session(id string) TokenOption {
 	})
 }
 
-// ValidFrom sets the nbf claim: the token is refused before t.
+// ValidFrom sets the nbf claim: the token is refused before t. t must lie
+// from 1970 to 9999-12-31T23:59:59Z, as for [ExpiresAt].
 func ValidFrom(t time.Time) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if t.IsZero() {
+		switch {
+		case t.IsZero():
 			s.errorf("ValidFrom with a zero time")
+			return
+		case !validDate(t):
+			s.errorf("ValidFrom(%v) outside %s", t, dateRange)
 			return
 		}
 		s.nbf = t
@@ -400,6 +411,9 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 			c.ExpiresAt = now.Add(cfg.refreshTTL)
 		}
 	}
+	if err := checkDates(c); err != nil {
+		return "", nil, err
+	}
 	if (c.FamilyID != "" || c.SessionID != "") && c.ExpiresAt.Sub(now) > a.e.familyLifetime() {
 		// A family or session is revoked for the longer TTL; a longer-lived
 		// member would outlive its revocation.
@@ -416,6 +430,25 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 		return "", nil, fmt.Errorf("authx: signing: %w", err)
 	}
 	return tok, c, nil
+}
+
+// checkDates refuses to mint a token whose iat, exp or nbf (from the clock,
+// a TTL or an option) a verifier would refuse as out of range: an Auth never
+// issues a token it cannot verify.
+func checkDates(c *Claims) error {
+	dates := [...]struct {
+		claim string
+		t     time.Time
+	}{{claimIat, c.IssuedAt}, {claimExp, c.ExpiresAt}, {claimNbf, c.NotBefore}}
+	for _, d := range dates {
+		if d.claim == claimNbf && d.t.IsZero() {
+			continue // no nbf is written
+		}
+		if !validDate(d.t) {
+			return fmt.Errorf("%w: the token's %s %v is outside %s", ErrTokenOption, d.claim, d.t, dateRange)
+		}
+	}
+	return nil
 }
 
 func (a *Auth[T]) usesCookies() bool {

@@ -663,6 +663,21 @@ func TestPanickingStore(t *testing.T) {
 	}
 }
 
+// A subject getter that panics is a store that cannot answer.
+func TestPanickingSubjectGetter(t *testing.T) {
+	t.Parallel()
+	a, err := authx.New[string](authx.WithSecret(secret32), authx.WithSubjectGetter(func(context.Context, *authx.Claims) (string, error) {
+		panic("getter down")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := authtest.Token(t, a, "alice")
+	if got := serve(t, a.Require(a.KnownSubject()).Wrap(echo), withBearer(http.MethodGet, "/", tok)); got.Status != http.StatusServiceUnavailable {
+		t.Errorf("getter panics: %d %s, want 503", got.Status, got.Body)
+	}
+}
+
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  io.Writer

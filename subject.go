@@ -68,7 +68,7 @@ func resolveSubject[T any](ctx context.Context, c *Claims, get func(context.Cont
 		}
 		return zero, newError(ErrMisconfigured, errNoGetter)
 	}
-	v, err := get(ctx, c)
+	v, err := callGetter(ctx, c, get)
 	if err != nil {
 		return zero, subjectError(err)
 	}
@@ -76,6 +76,13 @@ func resolveSubject[T any](ctx context.Context, c *Claims, get func(context.Cont
 		return zero, newError(ErrSubjectNotFound, errNilGetter)
 	}
 	return v, nil
+}
+
+// callGetter runs the application's getter; a panic in it is a store that
+// could not answer (503, logged), not an aborted connection.
+func callGetter[T any](ctx context.Context, c *Claims, get func(context.Context, *Claims) (T, error)) (v T, err error) {
+	defer recoverStore(&err, "subject getter")
+	return get(ctx, c)
 }
 
 // nilCheck returns a function reporting whether a T is nil — a nil

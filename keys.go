@@ -208,6 +208,7 @@ func ecdsaKey(alg string, key any) (crypto.Signer, crypto.PublicKey, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		//lint:ignore SA1019 a nil D is the invalid key the deprecation warns of; ECDH would panic on it
 		if k.D == nil {
 			return nil, nil, fmt.Errorf("%s private key has no scalar D", alg)
 		}
@@ -238,6 +239,7 @@ func checkECDSAPublicKey(alg string, p *ecdsa.PublicKey) (*ecdh.PublicKey, error
 	if p.Curve != want {
 		return nil, fmt.Errorf("%s needs curve %s, key is on %s", alg, want.Params().Name, curveName(p.Curve))
 	}
+	//lint:ignore SA1019 nil coordinates are the invalid key the deprecation warns of; ECDH would panic on them
 	if p.X == nil || p.Y == nil {
 		return nil, fmt.Errorf("%s key has no public point", alg)
 	}

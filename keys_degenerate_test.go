@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 degenerate ECDSA keys are built from their raw fields on purpose
+
 package authx_test
 
 // Degenerate keys: every nil, zero, truncated, inconsistent or garbage

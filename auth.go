@@ -106,16 +106,25 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 // construction mistake.
 type policySet struct {
 	user           AllPolicy
-	implicitAccess bool
-	refresh        bool
+	implicitAccess bool  // the token must be an access token
+	requireRefresh bool  // the token must be a refresh token (the refresh endpoint)
+	look           kinds // whose cookie and JSON names to search
 	err            error
 }
 
 func newPolicySet(policies []Policy) policySet {
 	ps := policySet{user: All(policies...)}
 	ps.err = validatePolicy(ps.user)
-	ps.refresh = mentions(ps.user, Refresh)
-	ps.implicitAccess = !ps.refresh
+	refresh := mentions(ps.user, Refresh)
+	ps.implicitAccess = !refresh
+	switch {
+	case refresh && mentions(ps.user, Access):
+		ps.look = forBoth // Any(Access, Refresh): either token, either name
+	case refresh:
+		ps.look = forRefresh
+	default:
+		ps.look = forAccess
+	}
 	return ps
 }
 
@@ -150,16 +159,21 @@ func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, 
 	if err != nil {
 		return nil, err
 	}
-	if err := e.validate(c); err != nil {
-		return nil, err
-	}
-	if c.Type == ticketType {
+	// The type before the times: a token of the wrong type is that first,
+	// whatever its age, so that (for instance) an expired access token sent
+	// beside a refresh token is skipped by the refresh endpoint, not fatal.
+	switch {
+	case c.Type == ticketType:
 		// Only the handshake redeems tickets; no guard or Verify admits one,
 		// whatever its policies mention.
 		return nil, newError(ErrAccessRequired, errors.New("a WebSocket ticket is not a bearer token"))
-	}
-	if ps.implicitAccess && c.Type != Access {
+	case ps.implicitAccess && c.Type != Access:
 		return nil, newError(ErrAccessRequired, nil)
+	case ps.requireRefresh && c.Type != Refresh:
+		return nil, newError(ErrRefreshRequired, nil)
+	}
+	if err := e.validate(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -204,7 +218,7 @@ func (e *engine) validateParties(c *Claims) error {
 func (e *engine) revoked(ctx context.Context, c *Claims) error {
 	// The ids live in c's scratch array: c is on the heap already, so the
 	// variadic call allocates nothing.
-	ids := append(c.revIDs[:0], c.ID)
+	ids := append(c.revIDs[:0], tokenKey(c.ID))
 	if c.FamilyID != "" {
 		ids = append(ids, familyPrefix+c.FamilyID)
 	}
@@ -290,7 +304,7 @@ func (a *Auth[T]) Revoke(ctx context.Context, c *Claims) error {
 	if c == nil || c.ID == "" {
 		return fmt.Errorf("%w: claims without jti", ErrTokenOption)
 	}
-	if err := a.e.blocklist.Revoke(ctx, c.ID, c.ExpiresAt.Add(a.e.cfg.leeway)); err != nil {
+	if err := a.e.blocklist.Revoke(ctx, tokenKey(c.ID), c.ExpiresAt.Add(a.e.cfg.leeway)); err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}
 	return nil
@@ -416,7 +430,7 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 		return nil, nil, 0, newError(ErrMisconfigured, g.ps.err)
 	}
 	e := g.e
-	tok, loc, err := e.locate(r, g.ps.refresh)
+	tok, loc, err := e.locate(r, g.ps.look)
 	if err != nil {
 		return nil, nil, 0, asError(err)
 	}

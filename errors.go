@@ -80,6 +80,9 @@ var (
 	ErrCSRFMissing = errors.New("authx: missing CSRF token")
 	// ErrCSRFMismatch: the CSRF header does not equal the token's csrf claim.
 	ErrCSRFMismatch = errors.New("authx: CSRF token mismatch")
+	// ErrMethodNotAllowed: an endpoint of authx's (refresh, logout, tickets)
+	// was called with a method other than POST (405 with Allow: POST).
+	ErrMethodNotAllowed = errors.New("authx: method not allowed")
 	// ErrSessionNotFound: no session of the caller has that id (404).
 	ErrSessionNotFound = errors.New("authx: session not found")
 	// ErrRateLimited: a rate limit was reached (429 with Retry-After).
@@ -208,6 +211,7 @@ var errorTable = []struct {
 	{ErrCSRFMissing, errorInfo{http.StatusForbidden, "csrf_missing", "Missing CSRF token: send the csrf cookie's value in the CSRF header.", nil}},
 	{ErrCSRFMismatch, errorInfo{http.StatusForbidden, "csrf_mismatch", "The CSRF token does not match.", nil}},
 	{ErrSessionNotFound, errorInfo{http.StatusNotFound, "session_not_found", "No such session.", nil}},
+	{ErrMethodNotAllowed, errorInfo{http.StatusMethodNotAllowed, "method_not_allowed", "Use POST.", nil}},
 	{ErrRateLimited, errorInfo{http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later.", nil}},
 	{ErrSubjectNotFound, errorInfo{http.StatusUnauthorized, "subject_not_found", "The token's subject is unknown.", nil}},
 	{ErrUnavailable, errorInfo{http.StatusServiceUnavailable, "unavailable", "Authentication is temporarily unavailable.", nil}},

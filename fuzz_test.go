@@ -598,7 +598,7 @@ func FuzzLocate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, method, authz, authz2, cookie, query, ctype, csrf string, body []byte) {
 		// The locator alone.
 		r := fuzzRequest(method, authz, authz2, cookie, query, ctype, csrf, body)
-		got, loc, err := a.e.locate(r, false)
+		got, loc, err := a.e.locate(r, forAccess)
 		if err != nil {
 			if got != "" {
 				t.Fatalf("locate returned token and error %v", err)

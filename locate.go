@@ -66,12 +66,34 @@ var (
 	errTwoCookies    = errors.New("two cookies of one authx cookie name (cookie tossing?)")
 )
 
-// typeFor returns the token type a lookup is for.
-func typeFor(refresh bool) TokenType {
-	if refresh {
-		return Refresh
+// kinds says which token types a lookup is for: it chooses the cookie and
+// JSON member names (a guard admitting both types looks under both, the
+// access names first).
+type kinds uint8
+
+const (
+	forAccess kinds = 1 << iota
+	forRefresh
+	forBoth = forAccess | forRefresh
+)
+
+// kindsOf returns the lookup of one token type.
+func kindsOf(typ TokenType) kinds {
+	if typ == Refresh {
+		return forRefresh
 	}
-	return Access
+	return forAccess
+}
+
+// types lists the token types of k, access first.
+func (k kinds) types() []TokenType {
+	switch k {
+	case forRefresh:
+		return []TokenType{Refresh}
+	case forBoth:
+		return []TokenType{Access, Refresh}
+	}
+	return []TokenType{Access}
 }
 
 // fromCookie returns the value of the token cookie for typ. A request
@@ -106,12 +128,12 @@ func (e *engine) fromCookie(r *http.Request, typ TokenType) (string, error) {
 
 // locate finds the token in r following the configured order. The first
 // location that holds a token wins.
-func (e *engine) locate(r *http.Request, refresh bool) (string, Location, error) {
-	return e.locateIn(r, e.cfg.locations, refresh)
+func (e *engine) locate(r *http.Request, look kinds) (string, Location, error) {
+	return e.locateIn(r, e.cfg.locations, look)
 }
 
 // locateIn finds the token in r, looking at locs in order.
-func (e *engine) locateIn(r *http.Request, locs []Location, refresh bool) (string, Location, error) {
+func (e *engine) locateIn(r *http.Request, locs []Location, look kinds) (string, Location, error) {
 	for _, loc := range locs {
 		var tok string
 		var err error
@@ -119,15 +141,19 @@ func (e *engine) locateIn(r *http.Request, locs []Location, refresh bool) (strin
 		case InHeader:
 			tok, err = e.fromHeader(r)
 		case InCookie:
-			tok, err = e.fromCookie(r, typeFor(refresh))
+			for _, typ := range look.types() {
+				if tok, err = e.fromCookie(r, typ); tok != "" || err != nil {
+					break
+				}
+			}
 		case InQuery:
 			tok, err = e.fromQuery(r)
 		case InJSON:
-			key := e.cfg.jsonAccess
-			if refresh {
-				key = e.cfg.jsonRefresh
+			for _, typ := range look.types() {
+				if tok, err = e.fromJSON(r, e.cfg.jsonKey(typ)); tok != "" || err != nil {
+					break
+				}
 			}
-			tok, err = e.fromJSON(r, key)
 		}
 		if err != nil {
 			return "", loc, err
@@ -141,6 +167,14 @@ func (e *engine) locateIn(r *http.Request, locs []Location, refresh bool) (strin
 		return tok, loc, nil
 	}
 	return "", 0, newError(ErrNoToken, nil)
+}
+
+// jsonKey returns the JSON body member of tokens of type typ.
+func (c *config) jsonKey(typ TokenType) string {
+	if typ == Refresh {
+		return c.jsonRefresh
+	}
+	return c.jsonAccess
 }
 
 func (e *engine) fromHeader(r *http.Request) (string, error) {
@@ -304,7 +338,6 @@ func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, toke
 		return ErrNotConfigured
 	}
 	cfg := &a.e.cfg
-	refresh := typ == Refresh
 	switch loc {
 	case InHeader:
 		v := token
@@ -313,10 +346,7 @@ func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, toke
 		}
 		r.Header.Set(cfg.header, v)
 	case InCookie:
-		name := cfg.cookies.AccessName
-		if refresh {
-			name = cfg.cookies.RefreshName
-		}
+		name, _, _, _ := cfg.cookies.namesFor(typ)
 		r.AddCookie(&http.Cookie{Name: name, Value: token})
 	case InQuery:
 		q := r.URL.Query()
@@ -326,11 +356,7 @@ func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, toke
 		if !hasBody(r.Method) {
 			return fmt.Errorf("%w: guards do not read the body of a %s request for a token", ErrConfig, r.Method)
 		}
-		key := cfg.jsonAccess
-		if refresh {
-			key = cfg.jsonRefresh
-		}
-		body, err := json.Marshal(map[string]string{key: token})
+		body, err := json.Marshal(map[string]string{cfg.jsonKey(typ): token})
 		if err != nil {
 			return err
 		}

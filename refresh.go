@@ -16,7 +16,11 @@ import (
 )
 
 // refreshPolicies is the policy set of the refresh endpoint.
-var refreshPolicies = newPolicySet([]Policy{Refresh})
+var refreshPolicies = func() policySet {
+	ps := newPolicySet([]Policy{Refresh})
+	ps.requireRefresh = true
+	return ps
+}()
 
 // refreshSources are where the refresh endpoint looks, in order, whatever
 // the guards' locations: the Authorization header, a JSON body, the refresh
@@ -73,8 +77,9 @@ func renewal(c *Claims) tokenOptionFunc {
 	}
 }
 
-// RefreshHandler returns the refresh endpoint: it trades a refresh token
-// for a new pair. It reads the token from the Authorization header, a JSON
+// RefreshHandler returns the refresh endpoint (POST; other methods get 405
+// with Allow: POST, so that neither a HEAD nor a GET rotates tokens): it
+// trades a refresh token for a new pair. It reads the token from the Authorization header, a JSON
 // body {"refresh_token": "…"} or the refresh cookie (with the CSRF checks),
 // in that order, whatever the guards' locations.
 //
@@ -91,7 +96,7 @@ func renewal(c *Claims) tokenOptionFunc {
 // reuse means the token was copied. Concurrent refreshes with one token:
 // exactly one succeeds.
 func (a *Auth[T]) RefreshHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
 		if a == nil || a.e == nil {
 			WriteError(w, "", newError(ErrNotConfigured, nil))
 			return
@@ -133,7 +138,7 @@ func (a *Auth[T]) RefreshHandler() http.Handler {
 func (a *Auth[T]) findRefresh(r *http.Request) (*Claims, Location, error) {
 	var first error
 	for _, loc := range refreshSources {
-		tok, _, err := a.e.locateIn(r, []Location{loc}, true)
+		tok, _, err := a.e.locateIn(r, []Location{loc}, forRefresh)
 		if errors.Is(err, ErrInvalidRequest) {
 			return nil, loc, err // ambiguous (two tokens, two cookies): no guessing
 		}
@@ -165,9 +170,6 @@ func (a *Auth[T]) verifyRefresh(r *http.Request, tok string, loc Location) (*Cla
 	if err != nil {
 		return nil, err
 	}
-	if err := Refresh.Check(r.Context(), c); err != nil {
-		return nil, err
-	}
 	if loc == InCookie {
 		if err := e.checkCSRFOf(r, c); err != nil {
 			return nil, err
@@ -179,27 +181,15 @@ func (a *Auth[T]) verifyRefresh(r *http.Request, tok string, loc Location) (*Cla
 	return c, nil
 }
 
-// rotate spends c (unless rotation is off) and issues the new pair.
+// rotate issues the new pair for c and then spends c (unless rotation is
+// off). Everything that can fail — the session lookup, the settings,
+// signing — runs before the spend, so that a failure (a 503 from a store)
+// leaves the refresh token unspent and the client's retry is not taken for
+// reuse; the spend is the last step, and the pair is returned only if it
+// was the first.
 func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 	e := a.e
 	cfg := &e.cfg
-	if !cfg.noRotation {
-		first, spentAt, err := cfg.refresh.Spend(ctx, c.ID, c.ExpiresAt.Add(cfg.leeway))
-		if err != nil {
-			return nil, newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
-		}
-		if !first {
-			if cfg.reuseGrace == 0 || cfg.now().Sub(spentAt) > cfg.reuseGrace {
-				fam := familyOf(c)
-				if err := e.revokeFamily(ctx, fam); err != nil {
-					return nil, err
-				}
-				cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: refresh token reused; family revoked",
-					slog.String("sub", bound(c.Subject, maxLogPath)), slog.String("family", bound(fam, maxLogPath)))
-			}
-			return nil, newError(ErrRefreshReused, nil)
-		}
-	}
 	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
 	if err != nil {
 		return nil, err
@@ -209,19 +199,14 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The access token ends with the login (and its session) at the latest.
-	loginEnd := c.ExpiresAt
-	if !sessionEnd.IsZero() && sessionEnd.Before(loginEnd) {
-		loginEnd = sessionEnd
-	}
-	if end := cfg.now().Add(cfg.accessTTL); loginEnd.Before(end) {
-		s.exp = loginEnd
-	}
+	// The login ends with its refresh token and its session, whichever is
+	// first; no token renewed from it outlives that.
+	loginEnd := earliest(c.ExpiresAt, sessionEnd)
+	s.exp = e.renewedAccessEnd(loginEnd)
 	access, ac, err := a.issue(Access, c.Subject, s)
 	if err != nil {
 		return nil, err
 	}
-	s.exp = time.Time{}
 	pair := &TokenPair{
 		AccessToken: access,
 		TokenType:   "bearer",
@@ -232,14 +217,52 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 	}
 	// The login's absolute lifetime, within the family bound (a token
 	// minted elsewhere may claim more).
-	s.exp = loginEnd
-	if limit := cfg.now().Add(e.familyLifetime()); s.exp.After(limit) {
-		s.exp = limit
-	}
+	s.exp = earliest(loginEnd, cfg.now().Add(e.familyLifetime()))
 	if pair.RefreshToken, _, err = a.issue(Refresh, c.Subject, s); err != nil {
 		return nil, err
 	}
+	if err := e.spend(ctx, c); err != nil {
+		return nil, err
+	}
 	return pair, nil
+}
+
+// spend uses refresh token c once. A second use answers ErrRefreshReused;
+// past the grace window it revokes c's whole family, because reuse means
+// the token was copied.
+func (e *engine) spend(ctx context.Context, c *Claims) error {
+	cfg := &e.cfg
+	first, spentAt, err := cfg.refresh.Spend(ctx, spendKey(c.ID), c.ExpiresAt.Add(cfg.leeway))
+	if err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
+	}
+	if first {
+		return nil
+	}
+	if cfg.reuseGrace == 0 || cfg.now().Sub(spentAt) > cfg.reuseGrace {
+		fam := familyOf(c)
+		if err := e.revokeFamily(ctx, fam); err != nil {
+			return err
+		}
+		cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: refresh token reused; family revoked",
+			slog.String("sub", bound(c.Subject, maxLogPath)), slog.String("family", bound(fam, maxLogPath)))
+	}
+	return newError(ErrRefreshReused, nil)
+}
+
+// earliest returns the earlier of two ends, a zero one meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// renewedAccessEnd is the one rule for the expiry of an access token
+// renewed now (refresh, implicit refresh): the access TTL from now, never
+// past end, the end of the login or session it belongs to (zero: none).
+func (e *engine) renewedAccessEnd(end time.Time) time.Time {
+	return earliest(e.cfg.now().Add(e.cfg.accessTTL), end)
 }
 
 // sessionEnd returns when c's session ends (zero for a token without a
@@ -454,21 +477,27 @@ func (a *Auth[T]) renewCookie(r *http.Request, delta time.Duration) string {
 	if err != nil {
 		return ""
 	}
-	if !sessionEnd.IsZero() {
-		end := e.cfg.now().Add(e.cfg.accessTTL)
-		if sessionEnd.Before(end) {
-			end = sessionEnd
-		}
-		if !end.After(e.cfg.now().Add(time.Second)) {
-			return ""
-		}
-		s.exp = end
+	if s.exp = e.renewedAccessEnd(sessionEnd); !s.exp.After(e.cfg.now().Add(time.Second)) {
+		return "" // the session ends now: nothing worth renewing
 	}
 	tok, _, err := a.issue(Access, c.Subject, s)
 	if err != nil {
 		return ""
 	}
 	return tok
+}
+
+// postOnly serves h for POST requests and answers every other method 405
+// with Allow: POST and the JSON error body.
+func (a *Auth[T]) postOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			a.WriteError(w, r, newError(ErrMethodNotAllowed, nil))
+			return
+		}
+		h(w, r)
+	})
 }
 
 // ownsSession reports whether c's session may be ended on c's word: the
@@ -483,7 +512,8 @@ func (e *engine) ownsSession(ctx context.Context, c *Claims) (bool, error) {
 	return !ok || s.Subject == c.Subject, nil
 }
 
-// LogoutHandler returns a handler that logs the caller out: it revokes the
+// LogoutHandler returns a handler (POST; other methods get 405) that logs
+// the caller out: it revokes the
 // presented access token, its refresh family and its session (so every
 // token of that login stops working on every guard, and the session leaves
 // [Auth.Sessions]), revokes a presented refresh token too, clears the four
@@ -495,7 +525,7 @@ func (e *engine) ownsSession(ctx context.Context, c *Claims) (bool, error) {
 // anyone out); the header may carry either token's csrf value. A store that
 // cannot record the revocation answers 503.
 func (a *Auth[T]) LogoutHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
 		if a == nil || a.e == nil {
 			WriteError(w, "", newError(ErrNotConfigured, nil))
 			return
@@ -515,7 +545,7 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 		}
 		seen := map[string]bool{}
 		for _, src := range sources {
-			tok, loc, err := e.locateIn(r, src.locs, src.want == Refresh)
+			tok, loc, err := e.locateIn(r, src.locs, kindsOf(src.want))
 			if errors.Is(err, ErrInvalidRequest) {
 				// Ambiguous (two tokens, two cookies of one name): end
 				// nothing on a guess; the refusal deletes the cookies.

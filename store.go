@@ -3,13 +3,14 @@ package authx
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // Blocklist records revoked ids until they would have expired anyway. authx
-// revokes three kinds of id through it: a token's jti (as is), a refresh
-// family ("fam:" + id, every token of one login) and, with sessions, a
-// session ("sid:" + id). Guards ask it on every request; when it cannot
+// revokes three kinds of id through it: a token's jti (as is, or behind "~"
+// when it starts like another kind), a refresh family ("fam:" + id, every
+// token of one login) and, with sessions, a session ("sid:" + id). Guards ask it on every request; when it cannot
 // answer (an error), the request is denied with 503 — never allowed.
 //
 // Implementations must be safe for concurrent use. [NewMemoryBlocklist] is
@@ -24,7 +25,9 @@ type Blocklist interface {
 }
 
 // RefreshStore spends refresh tokens for rotation with reuse detection:
-// every refresh token can be traded for a new pair once.
+// every refresh token can be traded for a new pair once. It also spends
+// WebSocket tickets ("ticket:" + id; refresh token ids are escaped as in
+// [Blocklist], so the two never meet).
 //
 // Implementations must be safe for concurrent use and Spend must be atomic:
 // of any number of concurrent calls for one id, exactly one reports first.
@@ -35,11 +38,34 @@ type RefreshStore interface {
 	Spend(ctx context.Context, id string, until time.Time) (first bool, spentAt time.Time, err error)
 }
 
-// Prefixes of non-token ids in the Blocklist.
+// Key spaces. The Blocklist holds token ids, families ("fam:" + id) and
+// sessions ("sid:" + id); the RefreshStore holds refresh token ids and
+// WebSocket tickets ("ticket:" + id). Token ids are chosen by whoever mints
+// a token (TokenID, another issuer), so they are kept apart from the other
+// spaces by escaping (see tokenKey): no token id can name a family, a
+// session or a ticket.
 const (
 	familyPrefix  = "fam:"
 	sessionPrefix = "sid:"
+	ticketPrefix  = "ticket:"
+	escapePrefix  = "~"
 )
+
+// tokenKey returns the Blocklist key of token id jti: jti itself, or, when
+// it starts like another key space (or like an escaped id), jti behind
+// escapePrefix. The mapping is one-to-one, and costs nothing for the ids
+// authx mints (UUIDs).
+func tokenKey(jti string) string {
+	if strings.HasPrefix(jti, familyPrefix) || strings.HasPrefix(jti, sessionPrefix) ||
+		strings.HasPrefix(jti, ticketPrefix) || strings.HasPrefix(jti, escapePrefix) {
+		return escapePrefix + jti
+	}
+	return jti
+}
+
+// spendKey returns the RefreshStore key of refresh token id jti (see
+// tokenKey).
+func spendKey(jti string) string { return tokenKey(jti) }
 
 // The stores are the application's code (or a client library's), called on
 // every request. A store that panics must not abort the connection with

@@ -183,7 +183,7 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 		}
 		c, loc, ticketID = tc, InQuery, id
 	} else {
-		tok, l, err := e.locateWS(r, g.ps.refresh)
+		tok, l, err := e.locateWS(r, g.ps.look)
 		if err != nil {
 			return nil, asError(err)
 		}
@@ -211,7 +211,7 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 // locateWS finds the handshake's token: the subprotocol (an explicit
 // choice of the client, ahead of any ambient cookie), the configured
 // locations (a handshake has no JSON body), then the query and cookie.
-func (e *engine) locateWS(r *http.Request, refresh bool) (string, Location, error) {
+func (e *engine) locateWS(r *http.Request, look kinds) (string, Location, error) {
 	tok, err := protocolToken(r)
 	if err != nil {
 		return "", InHeader, err
@@ -233,7 +233,7 @@ func (e *engine) locateWS(r *http.Request, refresh bool) (string, Location, erro
 			locs = append(locs, l)
 		}
 	}
-	return e.locateIn(r, locs, refresh)
+	return e.locateIn(r, locs, look)
 }
 
 // protocolToken reads the token offered after the marker subprotocol.
@@ -535,15 +535,8 @@ func (a *Auth[T]) TicketHandler() http.Handler {
 		noStore(w.Header())
 		_ = json.NewEncoder(w).Encode(map[string]any{"ticket": tok, "expires_in": int64(ttl / time.Second)})
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			// A cookie-borne GET needs no CSRF header; tickets are POST only.
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		issue.ServeHTTP(w, r)
-	})
+	// A cookie-borne GET needs no CSRF header; tickets are POST only.
+	return a.postOnly(issue.ServeHTTP)
 }
 
 func (a *Auth[T]) issueTicket(c *Claims) (string, time.Duration, error) {
@@ -596,7 +589,7 @@ func (e *engine) readTicket(tok string) (*Claims, string, error) {
 
 // spendTicket uses a ticket once, atomically, in the refresh store.
 func (e *engine) spendTicket(ctx context.Context, id string) error {
-	first, _, err := e.cfg.refresh.Spend(ctx, "ticket:"+id, e.cfg.now().Add(e.cfg.ticketTTL+e.cfg.leeway))
+	first, _, err := e.cfg.refresh.Spend(ctx, ticketPrefix+id, e.cfg.now().Add(e.cfg.ticketTTL+e.cfg.leeway))
 	if err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
 	}

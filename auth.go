@@ -272,8 +272,8 @@ func (e *engine) policies(ctx context.Context, c *Claims, ps policySet) error {
 // audience, type (Access unless a policy mentions Refresh), the blocklist,
 // then the policies. Errors are *[Error] values wrapping a sentinel.
 func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) (*Claims, error) {
-	if a == nil || a.e == nil {
-		return nil, newError(ErrNotConfigured, nil)
+	if err := a.configured(); err != nil {
+		return nil, err
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -298,8 +298,8 @@ func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) 
 // Revoke puts the token described by c on the blocklist until it would
 // have expired anyway (plus the leeway). Every guard then refuses it.
 func (a *Auth[T]) Revoke(ctx context.Context, c *Claims) error {
-	if a == nil || a.e == nil {
-		return ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return err
 	}
 	if c == nil || c.ID == "" {
 		return fmt.Errorf("%w: claims without jti", ErrTokenOption)
@@ -313,11 +313,21 @@ func (a *Auth[T]) Revoke(ctx context.Context, c *Claims) error {
 // WriteError writes err as the Auth's guards do: through the error handler
 // of [WithErrorHandler], or [WriteError] with the realm.
 func (a *Auth[T]) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	if a == nil || a.e == nil {
-		WriteError(w, "", newError(ErrNotConfigured, nil))
+	if cerr := a.configured(); cerr != nil {
+		WriteError(w, "", cerr)
 		return
 	}
 	a.e.deny(w, r, asError(err))
+}
+
+// configured is the one check every method of a nil or zero Auth makes: nil,
+// or an *[Error] wrapping [ErrNotConfigured] (500), so that such an Auth
+// fails closed and every method reports it alike.
+func (a *Auth[T]) configured() error {
+	if a == nil || a.e == nil {
+		return newError(ErrNotConfigured, nil)
+	}
+	return nil
 }
 
 // Require builds a [Guard] that admits requests whose token passes every
@@ -327,8 +337,8 @@ func (a *Auth[T]) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 // validated now; a mistake is reported by [Guard.Err] and logged, and the
 // guard then denies every request with 500 — it never allows.
 func (a *Auth[T]) Require(policies ...Policy) *Guard {
-	if a == nil || a.e == nil {
-		return &Guard{ps: policySet{err: ErrNotConfigured}}
+	if err := a.configured(); err != nil {
+		return &Guard{ps: policySet{err: err}}
 	}
 	g := &Guard{ps: a.e.policySet(policies)}
 	g.e = a.e

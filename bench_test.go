@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,5 +183,36 @@ func BenchmarkCreateAccessToken(b *testing.B) {
 		if _, err := a.CreateAccessToken("alice", authx.Grant("reports:read")); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkImplicitRefresh: the middleware's cost on a request that is not
+// due for renewal, for a token with 2 KiB of custom data (ES256). It must
+// peek exp, not verify a second signature (the guard verifies once):
+// compare with Guard/ES256/valid.
+//
+//	go test -run '^$' -bench 'ImplicitRefresh|Guard/ES256/valid' -benchmem .
+func BenchmarkImplicitRefresh(b *testing.B) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	clock := authtest.NewClock(benchNow)
+	a, err := authx.New[string](authx.WithSigningKey("ES256", ec), authx.WithClock(clock.Now),
+		authx.WithTokenLocations(authx.InCookie))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mw := a.ImplicitRefresh(authx.ImplicitRefreshConfig{Delta: time.Minute})(okHandler)
+	tok := authtest.Token(b, a, "alice", authx.Claim("profile", strings.Repeat("x", 2048)))
+	r, err := http.NewRequest(http.MethodGet, "/", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: tok})
+	w := &nopWriter{h: make(http.Header)}
+	b.ReportAllocs()
+	for b.Loop() {
+		mw.ServeHTTP(w, r)
 	}
 }

@@ -222,8 +222,8 @@ func (a *Auth[T]) SetTokenCookies(w http.ResponseWriter, pair *TokenPair) error 
 }
 
 func (a *Auth[T]) setCookies(w http.ResponseWriter, token string, typ TokenType) error {
-	if a == nil || a.e == nil {
-		return ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return err
 	}
 	e := a.e
 	c, err := e.keys.parse(token, e.cfg.maxScopes)
@@ -276,7 +276,7 @@ func (a *Auth[T]) UnsetCookies(w http.ResponseWriter) {
 }
 
 func (a *Auth[T]) unsetCookies(w http.ResponseWriter, typ TokenType) {
-	if a == nil || a.e == nil {
+	if a.configured() != nil {
 		return
 	}
 	a.e.unsetCookies(w, typ)

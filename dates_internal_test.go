@@ -2,6 +2,7 @@ package authx
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,5 +51,19 @@ func TestNumericDateRange(t *testing.T) {
 				t.Errorf("exp %s (-want +got):\n%s\n%s", tt.exp, diff, tt.reason)
 			}
 		})
+	}
+}
+
+// TestPeekExpiryLargePayload: implicit refresh peeks exp before verifying;
+// a token with custom data (a payload past 1 KiB) must be peeked too, or
+// every request pays a second signature check (96 µs for ES256).
+func TestPeekExpiryLargePayload(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{10, 1000, 4000} {
+		payload := `{"sub":"s","jti":"j","type":"access","pad":"` + strings.Repeat("x", size) + `","exp":1893456000}`
+		tok := "e30." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".c2ln"
+		if exp, ok := peekExpiry(tok); !ok || !exp.Equal(time.Unix(1893456000, 0)) {
+			t.Errorf("payload of %d bytes: peekExpiry = %v, %v", len(payload), exp, ok)
+		}
 	}
 }

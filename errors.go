@@ -19,7 +19,11 @@ import (
 //	if errors.Is(err, jwt.ErrTokenExpired) { … }    // golang-jwt's, same error
 //
 // Use [StatusOf] for the HTTP status and [errors.As] with [*Error] for the
-// machine code, message and WWW-Authenticate parameters.
+// machine code, message and WWW-Authenticate parameters. Every failure a
+// client could cause, and every method of a nil *Auth ([ErrNotConfigured]),
+// returns an *[Error]; mistakes in the program itself — options given to
+// [New] ([ErrConfig]) and token options at issue ([ErrTokenOption],
+// [ErrNoSigningKey]) — are plain errors wrapping their sentinel.
 var (
 	// ErrNoToken: the request carries no token in any configured location.
 	ErrNoToken = errors.New("authx: no token in request")

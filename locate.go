@@ -334,8 +334,8 @@ func tokenFromJSON(body []byte, key string) (string, error) {
 // methods whose body guards read, not GET or HEAD). typ says
 // which names to use. It is for Go clients and tests (authtest.Request).
 func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, token string) error {
-	if a == nil || a.e == nil {
-		return ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return err
 	}
 	cfg := &a.e.cfg
 	switch loc {

@@ -112,8 +112,8 @@ func (a *Auth[T]) RateLimit(cfg RateLimitConfig) func(http.Handler) http.Handler
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a == nil || a.e == nil {
-				WriteError(w, "", newError(ErrNotConfigured, nil))
+			if err := a.configured(); err != nil {
+				a.WriteError(w, r, err)
 				return
 			}
 			if cfgErr != nil {
@@ -172,7 +172,7 @@ func anonymousID(ip string) string {
 // a trusted proxy. Hops a client wrote itself stand left of the trusted
 // ones and are never believed.
 func (a *Auth[T]) ClientIP(r *http.Request) string {
-	if a == nil || a.e == nil || r == nil {
+	if a.configured() != nil || r == nil {
 		return ""
 	}
 	peer := hostOf(r.RemoteAddr)

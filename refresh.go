@@ -33,8 +33,8 @@ var refreshSources = []Location{InHeader, InJSON, InCookie}
 // tokens of a family never outlive the longer of the configured TTLs (see
 // [Auth.CreateTokenPair]), plus the leeway.
 func (a *Auth[T]) RevokeFamily(ctx context.Context, familyID string) error {
-	if a == nil || a.e == nil {
-		return ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return err
 	}
 	if familyID == "" {
 		return fmt.Errorf("%w: empty family id", ErrTokenOption)
@@ -97,8 +97,8 @@ func renewal(c *Claims) tokenOptionFunc {
 // exactly one succeeds.
 func (a *Auth[T]) RefreshHandler() http.Handler {
 	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
-		if a == nil || a.e == nil {
-			WriteError(w, "", newError(ErrNotConfigured, nil))
+		if err := a.configured(); err != nil {
+			a.WriteError(w, r, err)
 			return
 		}
 		e := a.e
@@ -288,12 +288,16 @@ func peekExpiry(tok string) (time.Time, bool) {
 	if d1 < 0 || d2 <= d1 {
 		return time.Time{}, false
 	}
-	var buf [1024]byte
+	// Payloads up to 1 KiB decode on the stack; larger ones (a token with
+	// custom data) on the heap, which costs far less than the signature
+	// check a failed peek would lead to. Callers bound tok's size.
+	var stack [1024]byte
 	seg := tok[d1+1 : d2]
-	if b64.DecodedLen(len(seg)) > len(buf) {
-		return time.Time{}, false
+	buf := stack[:]
+	if n := b64.DecodedLen(len(seg)); n > len(buf) {
+		buf = make([]byte, n)
 	}
-	n, err := b64.Decode(buf[:], seg)
+	n, err := b64.Decode(buf, seg)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -335,7 +339,8 @@ func familyOf(c *Claims) string {
 // lists are given, is included by them.
 type ImplicitRefreshConfig struct {
 	// Delta: refresh when the access token expires within it. Default 10
-	// minutes, as Python AuthX.
+	// minutes, as Python AuthX, or half the access TTL when the TTL is 10
+	// minutes or less; it must be shorter than the access TTL.
 	Delta time.Duration
 	// IncludePaths, if non-empty, limits refreshing to these paths.
 	IncludePaths []string
@@ -375,13 +380,27 @@ func (ic ImplicitRefreshConfig) applies(r *http.Request) bool {
 // failing the CSRF checks, and tokens from anywhere but the cookie are
 // never refreshed; failures leave the request untouched (the guard
 // decides).
+//
+// Delta must be shorter than the access TTL (else every request would
+// renew): a longer one is a mistake in the program, and ImplicitRefresh
+// panics with a message saying so, at start-up, as [http.ServeMux.Handle]
+// does for a bad pattern. The default is 10 minutes, or half the access
+// TTL when that is 10 minutes or less.
 func (a *Auth[T]) ImplicitRefresh(ic ImplicitRefreshConfig) func(http.Handler) http.Handler {
-	if ic.Delta <= 0 {
-		ic.Delta = 10 * time.Minute
+	if a.configured() == nil {
+		ttl := a.e.cfg.accessTTL
+		switch {
+		case ic.Delta == 0 && ttl > 10*time.Minute:
+			ic.Delta = 10 * time.Minute
+		case ic.Delta == 0:
+			ic.Delta = ttl / 2
+		case ic.Delta < 0 || ic.Delta >= ttl:
+			panic(fmt.Sprintf("authx: ImplicitRefreshConfig.Delta %v must be positive and shorter than the access TTL %v (WithAccessTTL), or every request would renew its token", ic.Delta, ttl))
+		}
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a == nil || a.e == nil || !ic.applies(r) {
+			if a.configured() != nil || !ic.applies(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -526,8 +545,8 @@ func (e *engine) ownsSession(ctx context.Context, c *Claims) (bool, error) {
 // cannot record the revocation answers 503.
 func (a *Auth[T]) LogoutHandler() http.Handler {
 	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
-		if a == nil || a.e == nil {
-			WriteError(w, "", newError(ErrNotConfigured, nil))
+		if err := a.configured(); err != nil {
+			a.WriteError(w, r, err)
 			return
 		}
 		e := a.e

@@ -62,8 +62,8 @@ const (
 // 16 entries of 256 bytes). It lives as long as a login (the refresh TTL).
 // Issue the login's tokens with [Session](info.ID) so they carry it.
 func (a *Auth[T]) StartSession(ctx context.Context, r *http.Request, sub string, device map[string]string) (SessionInfo, error) {
-	if a == nil || a.e == nil {
-		return SessionInfo{}, ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return SessionInfo{}, err
 	}
 	if sub == "" || len(sub) > maxClaimString {
 		return SessionInfo{}, fmt.Errorf("%w: subject must be 1 to %d bytes", ErrTokenOption, maxClaimString)
@@ -113,8 +113,8 @@ func truncate(s string, n int) string {
 
 // Sessions returns sub's active sessions, newest first.
 func (a *Auth[T]) Sessions(ctx context.Context, sub string) ([]SessionInfo, error) {
-	if a == nil || a.e == nil {
-		return nil, ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return nil, err
 	}
 	ss, err := a.e.sessions.List(ctx, sub)
 	if err != nil {
@@ -128,8 +128,8 @@ func (a *Auth[T]) Sessions(ctx context.Context, sub string) ([]SessionInfo, erro
 // session of another subject, or none, is [ErrSessionNotFound] — a caller
 // cannot end someone else's session by guessing its id.
 func (a *Auth[T]) RevokeSession(ctx context.Context, sub, id string) error {
-	if a == nil || a.e == nil {
-		return ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return err
 	}
 	e := a.e
 	if id == "" || len(id) > maxClaimString {
@@ -153,8 +153,8 @@ func (a *Auth[T]) RevokeSession(ctx context.Context, sub, id string) error {
 
 // RevokeAllSessions ends every session of sub ("log out everywhere").
 func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
-	if a == nil || a.e == nil {
-		return ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return err
 	}
 	e := a.e
 	until := e.revocationEnd()

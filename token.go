@@ -327,8 +327,8 @@ func (a *Auth[T]) issueSettings(sub string, opts []TokenOption) (*tokenSettings,
 }
 
 func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, error) {
-	if a == nil || a.e == nil {
-		return nil, ErrNotConfigured
+	if err := a.configured(); err != nil {
+		return nil, err
 	}
 	if a.e.keys.signing == nil {
 		return nil, ErrNoSigningKey

@@ -2,6 +2,7 @@ package authx
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,10 +78,18 @@ func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.A
 		o.Subprotocols = append([]string(nil), opts.Subprotocols...)
 		o.OriginPatterns = append([]string(nil), opts.OriginPatterns...)
 	}
-	if !isHandshake(r) {
-		// Not a WebSocket handshake: websocket.Accept answers it (426, 405…)
-		// before any token, or ticket, is looked at or spent.
+	if !isHandshake(r) || !canHijack(w) {
+		// A request websocket.Accept refuses by itself — not a well-formed
+		// handshake (426, 405, 400), a writer that cannot be hijacked — is
+		// answered by it before any token is looked at or any ticket spent.
 		_, err := websocket.Accept(w, r, &o)
+		return nil, nil, err
+	}
+	if !acceptsOrigin(r, &o) {
+		// websocket.Accept would refuse this Origin after a ticket was
+		// spent: refuse it first, as it would (403), in authx's JSON.
+		err := newError(ErrCrossOrigin, errForeignOrigin)
+		g.deny(w, r, err)
 		return nil, nil, err
 	}
 	c, authErr := g.authenticateWS(r, o.OriginPatterns)
@@ -103,13 +112,67 @@ func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.A
 	return conn, c, nil
 }
 
-// isHandshake reports whether r is a well-formed WebSocket upgrade request.
+// isHandshake reports whether r is a WebSocket upgrade request that
+// websocket.Accept takes (RFC 6455 §4.2.1): HTTP/1.1 or later, GET, the
+// Connection and Upgrade tokens, version 13, and one Sec-WebSocket-Key of
+// 16 base64 bytes.
 func isHandshake(r *http.Request) bool {
-	return r.Method == http.MethodGet &&
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return false
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0]))
+	return err == nil && len(key) == 16 &&
+		r.ProtoAtLeast(1, 1) &&
+		r.Method == http.MethodGet &&
 		headerHasToken(r.Header, "Connection", "upgrade") &&
 		headerHasToken(r.Header, "Upgrade", "websocket") &&
-		r.Header.Get("Sec-WebSocket-Version") == "13" &&
-		r.Header.Get("Sec-WebSocket-Key") != ""
+		r.Header.Get("Sec-WebSocket-Version") == "13"
+}
+
+// acceptsOrigin reports whether websocket.Accept's own origin check (which
+// Accept keeps on) passes: no Origin, the request's host, or a match of
+// o.OriginPatterns; or the check is off.
+func acceptsOrigin(r *http.Request, o *websocket.AcceptOptions) bool {
+	origin := r.Header.Get("Origin")
+	if o.InsecureSkipVerify || origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host) || originMatches(u, o.OriginPatterns)
+}
+
+// originMatches reports whether origin u matches one of patterns, as
+// websocket.Accept matches them: host patterns, or scheme://host patterns.
+func originMatches(u *url.URL, patterns []string) bool {
+	for _, p := range patterns {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// canHijack reports whether w (or a writer it wraps) can be hijacked, as
+// websocket.Accept needs.
+func canHijack(w http.ResponseWriter) bool {
+	for {
+		switch x := w.(type) {
+		case http.Hijacker:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return false
+		}
+	}
 }
 
 func headerHasToken(h http.Header, name, token string) bool {
@@ -278,17 +341,8 @@ func checkWSOrigin(r *http.Request, patterns []string) error {
 	if scheme != "https" && (r.TLS != nil || scheme != "http") {
 		return errForeignOrigin // an https page's socket comes from https only
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, r.Host) || originMatches(u, patterns) {
 		return nil
-	}
-	for _, p := range patterns {
-		target := u.Host
-		if strings.Contains(p, "://") {
-			target = u.Scheme + "://" + u.Host
-		}
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
-			return nil
-		}
 	}
 	return errForeignOrigin
 }

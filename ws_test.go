@@ -275,7 +275,7 @@ func TestWebSocketRefusals(t *testing.T) {
 		{"marker without token", "", &websocket.DialOptions{Subprotocols: []string{authx.WebSocketProtocol}}, dialResult{Status: 401, WWW: invalid, Code: "invalid_token"}},
 		{"cookie from a foreign origin", "", &websocket.DialOptions{HTTPHeader: header("Cookie", "access_token_cookie="+good, "Origin", "https://evil.example")}, dialResult{Status: 403, Code: "cross_origin"}},
 		{"cookie from a null origin", "", &websocket.DialOptions{HTTPHeader: header("Cookie", "access_token_cookie="+good, "Origin", "null")}, dialResult{Status: 403, Code: "cross_origin"}},
-		{"header token from a foreign origin: websocket.Accept's check stays on", "", &websocket.DialOptions{HTTPHeader: header("Authorization", "Bearer "+good, "Origin", "https://evil.example")}, dialResult{Status: 403}},
+		{"header token from a foreign origin: the Origin websocket.Accept would refuse is refused first (no ticket spent), in JSON", "", &websocket.DialOptions{HTTPHeader: header("Authorization", "Bearer "+good, "Origin", "https://evil.example")}, dialResult{Status: 403, Code: "cross_origin"}},
 		{"two tickets", "ticket=a&ticket=b", nil, dialResult{Status: 400, WWW: `Bearer realm="api", error="invalid_request"`, Code: "invalid_request"}},
 	}
 	for _, tt := range tests {

@@ -511,3 +511,26 @@ func checkDataName(name string) error {
 	}
 	return nil
 }
+
+// ticketType is the type claim of WebSocket tickets (see
+// [Auth.TicketHandler]); no guard admits one as a bearer token.
+const ticketType TokenType = "ws_ticket"
+
+// Ticket claim names: the id and expiry of the access token a ticket was
+// traded for, so that the connection lives and is revoked with it.
+const (
+	claimTicketJTI = "ati"
+	claimTicketExp = "axp"
+)
+
+// TokenType is the type claim of a token, and the policy that requires it:
+// [Access] or [Refresh].
+type TokenType string
+
+// The two token types. As policies, Access admits only access tokens and
+// Refresh only refresh tokens, whatever location the token came from. A guard
+// requires Access unless its policies mention Refresh.
+const (
+	Access  TokenType = "access"
+	Refresh TokenType = "refresh"
+)

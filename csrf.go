@@ -3,95 +3,15 @@ package authx
 import (
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"strings"
 )
 
-// CSRFConfig configures the protection of cookie-borne tokens against
-// cross-site request forgery (see [WithCSRF]). Two layers guard every
-// unsafe request whose token came from a cookie:
-//
-//  1. Double submit, as Python AuthX: the CSRF header (or form field) must
-//     equal the random csrf claim inside the signed token, compared in
-//     constant time. A JavaScript-readable CSRF cookie carries the value to
-//     the page; the check never trusts that cookie itself, so a cookie
-//     planted by a sibling domain (cookie tossing) does not help an attacker.
-//  2. Go's [http.CrossOriginProtection]: browsers' Sec-Fetch-Site and Origin
-//     headers must show a same-origin request (or a trusted origin).
-//
-// Tokens from a header, the query or a JSON body need neither: a browser
-// does not attach them by itself.
-type CSRFConfig struct {
-	// Header carrying the CSRF value for access-token cookies. Default
-	// "X-CSRF-TOKEN", as Python AuthX.
-	Header string
-	// RefreshHeader carries it for refresh-token cookies. Default: Header.
-	RefreshHeader string
-	// FormField, when set, is read from an application/x-www-form-urlencoded
-	// body if the header is absent (Python AuthX's JWT_CSRF_CHECK_FORM with
-	// "csrf_token"). Default "": header only.
-	FormField string
-	// Methods that need the check, matched case-insensitively. Default nil:
-	// every method but GET, HEAD, OPTIONS and TRACE (spelled exactly), which
-	// also covers "patch" and WebDAV methods (Python AuthX lists only POST,
-	// PUT, PATCH, DELETE).
-	Methods []string
-	// TrustedOrigins may send cross-origin unsafe requests
-	// ("https://app.example.com").
-	TrustedOrigins []string
-	// InsecureNoOriginCheck turns the Sec-Fetch-Site/Origin layer off,
-	// leaving the double submit alone.
-	InsecureNoOriginCheck bool
-	// InsecureDisable turns all CSRF protection of cookie tokens off (Python
-	// AuthX's JWT_COOKIE_CSRF_PROTECT=False). Cookie-authenticated unsafe
-	// requests can then be forged by any site the user visits.
-	InsecureDisable bool
-}
-
-func (c CSRFConfig) withDefaults() (CSRFConfig, *http.CrossOriginProtection, error) {
-	if c.Header == "" {
-		c.Header = "X-CSRF-TOKEN"
-	}
-	if c.RefreshHeader == "" {
-		c.RefreshHeader = c.Header
-	}
-	if !validToken(c.Header) || !validToken(c.RefreshHeader) {
-		return c, nil, fmt.Errorf("invalid CSRF header %q / %q", c.Header, c.RefreshHeader)
-	}
-	c.Header = http.CanonicalHeaderKey(c.Header)
-	c.RefreshHeader = http.CanonicalHeaderKey(c.RefreshHeader)
-	for _, m := range c.Methods {
-		if !validToken(m) {
-			return c, nil, fmt.Errorf("invalid CSRF method %q", m)
-		}
-	}
-	c.Methods = append([]string(nil), c.Methods...)
-	cop := http.NewCrossOriginProtection()
-	for _, o := range c.TrustedOrigins {
-		if err := cop.AddTrustedOrigin(o); err != nil {
-			return c, nil, fmt.Errorf("trusted origin: %w", err)
-		}
-	}
-	return c, cop, nil
-}
-
 var (
 	errTwoCSRFHeaders = errors.New("CSRF header given more than once")
 	errTwoCSRFFields  = errors.New("CSRF form field given more than once")
 )
-
-// safeMethod reports whether a method is safe (RFC 9110 §9.2.1) and so needs
-// no CSRF check. Methods are case-sensitive: "get" is not GET, and like any
-// other method it is checked (fail closed).
-func safeMethod(m string) bool {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	return false
-}
 
 // needsCSRF reports whether a request with this method needs the check.
 func (e *engine) needsCSRF(method string) bool {

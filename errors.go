@@ -134,7 +134,7 @@ type Error struct {
 	cause    error
 	// clearCookies, when set, names the token type whose cookies were
 	// ambiguous (two of one name): the denial deletes them.
-	clearCookies TokenType
+	clearCookies string
 }
 
 // Error returns the message with the cause, for logs. It never contains a
@@ -333,4 +333,31 @@ func wwwAuthenticate(realm, rfcErr, scope string) string {
 		b.WriteString(sep + "scope=" + strconv.Quote(scope))
 	}
 	return b.String()
+}
+
+// Bounds on attacker-chosen strings in log records.
+const (
+	maxLogMethod = 16
+	maxLogPath   = 128
+	maxLogError  = 256
+)
+
+// bound cuts an attacker-chosen string for a log record to at most n bytes
+// (at a UTF-8 boundary), marking the cut.
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return truncate(s, n) + "…"
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

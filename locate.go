@@ -2,58 +2,16 @@ package authx
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/authx-go/authx/internal/jsonscan"
 )
-
-// Location is a place in a request where a guard looks for a token. The
-// order given to [WithTokenLocations] is the lookup order.
-type Location uint8
-
-// The token locations.
-const (
-	// InHeader: the Authorization header (see [WithHeader]) as
-	// "Bearer <token>", scheme matched case-insensitively. Two such headers
-	// are refused with 400; a header with another scheme (Basic) is not a
-	// token and lookup moves on.
-	InHeader Location = iota + 1
-	// InCookie: the access (or refresh) token cookie (see [WithCookies]).
-	// On unsafe methods the request must pass the CSRF checks (see
-	// [CSRFConfig]).
-	InCookie
-	// InQuery: the "token" query parameter (see [WithQueryParam]). Tokens in
-	// URLs end up in logs; prefer headers or cookies.
-	InQuery
-	// InJSON: the "access_token" (or "refresh_token") member of a JSON
-	// object body (see [WithJSONKeys]); Content-Type application/json or
-	// any +json type, parameters allowed. The body is read up to
-	// [WithMaxBodySize] and restored for the handler, and only on methods
-	// that carry a body: never on GET, HEAD, OPTIONS, TRACE or CONNECT.
-	InJSON
-)
-
-// String returns the location's name: "header", "cookie", "query" or "json".
-func (l Location) String() string {
-	switch l {
-	case InHeader:
-		return "header"
-	case InCookie:
-		return "cookie"
-	case InQuery:
-		return "query"
-	case InJSON:
-		return "json"
-	}
-	return "Location(?)"
-}
 
 var (
 	errTwoHeaders    = errors.New("more than one token header")
@@ -120,7 +78,7 @@ func (e *engine) fromCookie(r *http.Request, typ TokenType) (string, error) {
 	}
 	if nTok > 1 || nCSRF > 1 {
 		err := newError(ErrInvalidRequest, errTwoCookies)
-		err.clearCookies = typ
+		err.clearCookies = string(typ)
 		return "", err
 	}
 	return tok, nil
@@ -328,44 +286,10 @@ func tokenFromJSON(body []byte, key string) (string, error) {
 	return tok, nil
 }
 
-// AttachToken puts token into r where a guard of a looks for it at loc: the
-// header with its scheme, the access or refresh cookie, the query parameter,
-// or a JSON body {"access_token": token} (replacing r's body; only on
-// methods whose body guards read, not GET or HEAD). typ says
-// which names to use. It is for Go clients and tests (authtest.Request).
-func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, token string) error {
-	if err := a.configured(); err != nil {
-		return err
+// hostOf strips a port from an address, if it has one.
+func hostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
 	}
-	cfg := &a.e.cfg
-	switch loc {
-	case InHeader:
-		v := token
-		if cfg.scheme != "" {
-			v = cfg.scheme + " " + token
-		}
-		r.Header.Set(cfg.header, v)
-	case InCookie:
-		name, _, _, _ := cfg.cookies.namesFor(typ)
-		r.AddCookie(&http.Cookie{Name: name, Value: token})
-	case InQuery:
-		q := r.URL.Query()
-		q.Set(cfg.queryParam, token)
-		r.URL.RawQuery = q.Encode()
-	case InJSON:
-		if !hasBody(r.Method) {
-			return fmt.Errorf("%w: guards do not read the body of a %s request for a token", ErrConfig, r.Method)
-		}
-		body, err := json.Marshal(map[string]string{cfg.jsonKey(typ): token})
-		if err != nil {
-			return err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		r.ContentLength = int64(len(body))
-		r.Header.Set("Content-Type", "application/json")
-	default:
-		return fmt.Errorf("%w: unknown location %d", ErrConfig, loc)
-	}
-	return nil
+	return strings.Trim(addr, "[]")
 }

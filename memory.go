@@ -365,3 +365,47 @@ func (m *MemoryRateLimiter) Len() int {
 	defer m.mu.Unlock()
 	return len(m.buckets)
 }
+
+// sessionKey names one (session, subject) pair checked by a replica.
+type sessionKey struct{ id, sub string }
+
+// checkedSessions remembers, per replica, which (session, subject) pairs
+// were found live in the session store recently, and whether their
+// activity was recorded since, so that a guarded request asks the store at
+// most once per [WithSessionTouchInterval] per session.
+type checkedSessions struct {
+	mu        sync.RWMutex
+	m         map[sessionKey]checkedSession
+	nextSweep int
+}
+
+type checkedSession struct {
+	until   time.Time
+	touched bool
+}
+
+func newCheckedSessions() *checkedSessions {
+	return &checkedSessions{m: make(map[sessionKey]checkedSession), nextSweep: 64}
+}
+
+// get returns k's live entry, if any.
+func (s *checkedSessions) get(k sessionKey, now time.Time) (checkedSession, bool) {
+	s.mu.RLock()
+	c, ok := s.m[k]
+	s.mu.RUnlock()
+	return c, ok && c.until.After(now)
+}
+
+func (s *checkedSessions) put(k sessionKey, c checkedSession, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[k] = c
+	if len(s.m) >= s.nextSweep {
+		for k, c := range s.m {
+			if !c.until.After(now) {
+				delete(s.m, k)
+			}
+		}
+		s.nextSweep = max(64, 2*len(s.m))
+	}
+}

@@ -579,21 +579,6 @@ func WithTrustedProxies(cidrs ...string) Option {
 	})
 }
 
-// validToken reports whether s is an RFC 9110 token (header names, schemes,
-// cookie names).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
 func (c *config) err() error {
 	if len(c.errs) == 0 {
 		return nil

@@ -41,18 +41,6 @@ func (f PolicyFunc) Check(ctx context.Context, c *Claims) error {
 // String returns "PolicyFunc".
 func (f PolicyFunc) String() string { return "PolicyFunc" }
 
-// TokenType is the type claim of a token, and the policy that requires it:
-// [Access] or [Refresh].
-type TokenType string
-
-// The two token types. As policies, Access admits only access tokens and
-// Refresh only refresh tokens, whatever location the token came from. A guard
-// requires Access unless its policies mention Refresh.
-const (
-	Access  TokenType = "access"
-	Refresh TokenType = "refresh"
-)
-
 // Check allows claims of type t.
 func (t TokenType) Check(_ context.Context, c *Claims) error {
 	if c != nil && c.Type == t {

@@ -1,65 +1,13 @@
 package authx
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 )
-
-// Limit is a token-bucket rate: Rate events per Per, with bursts of up to
-// Burst (default: Rate). The zero Limit means no limit.
-type Limit struct {
-	Rate  int
-	Per   time.Duration
-	Burst int
-}
-
-// PerMinute returns a Limit of n events a minute, bursts of n.
-func PerMinute(n int) Limit { return Limit{Rate: n, Per: time.Minute, Burst: n} }
-
-// PerSecond returns a Limit of n events a second, bursts of n.
-func PerSecond(n int) Limit { return Limit{Rate: n, Per: time.Second, Burst: n} }
-
-func (l Limit) isZero() bool { return l.Rate == 0 }
-
-func (l Limit) valid() error {
-	switch {
-	case l.isZero():
-		return nil
-	case l.Rate < 0 || l.Per <= 0 || l.Burst < 0:
-		return fmt.Errorf("invalid limit %+v: Rate and Per must be positive", l)
-	}
-	return nil
-}
-
-func (l Limit) burst() int {
-	if l.Burst > 0 {
-		return l.Burst
-	}
-	return l.Rate
-}
-
-// String formats the limit, e.g. "5/1m0s (burst 5)".
-func (l Limit) String() string {
-	return fmt.Sprintf("%d/%v (burst %d)", l.Rate, l.Per, l.burst())
-}
-
-// RateLimiter decides whether an event under key may happen now. It must
-// be safe for concurrent use; when it cannot answer (an error), authx denies
-// with 503. [NewMemoryRateLimiter] is the default (golang.org/x/time/rate
-// buckets, idle keys evicted); redisstore shares limits across replicas.
-type RateLimiter interface {
-	// Allow takes one event from key's bucket under limit. When the bucket
-	// is empty it reports false and how long until an event would be
-	// allowed.
-	Allow(ctx context.Context, key string, limit Limit) (allowed bool, retryAfter time.Duration, err error)
-}
 
 // RateLimitConfig configures [Auth.RateLimit].
 type RateLimitConfig struct {
@@ -208,12 +156,4 @@ func (e *engine) trusted(ip netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// hostOf strips a port from an address, if it has one.
-func hostOf(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return strings.Trim(addr, "[]")
 }

@@ -137,3 +137,90 @@ func (s safeLimiter) Allow(ctx context.Context, key string, l Limit) (_ bool, _ 
 	defer recoverStore(&err, "rate limiter")
 	return s.s.Allow(ctx, key, l)
 }
+
+// SessionInfo describes one login session: a device or browser where a
+// subject logged in. Tokens name their session in the sid claim (see
+// [Session]); revoking the session makes every one of them fail at once.
+type SessionInfo struct {
+	ID         string            `json:"id"`
+	Subject    string            `json:"subject"`
+	CreatedAt  time.Time         `json:"created_at"`
+	LastActive time.Time         `json:"last_active"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	IP         string            `json:"ip,omitempty"`
+	UserAgent  string            `json:"user_agent,omitempty"`
+	Device     map[string]string `json:"device,omitempty"`
+	Active     bool              `json:"active"`
+}
+
+// SessionStore keeps sessions. Implementations must be safe for concurrent
+// use, forget a session after its ExpiresAt, and index sessions by subject.
+// [NewMemorySessionStore] is the default; redisstore shares one across
+// replicas. The conformance suite in authx/storetest checks an
+// implementation.
+type SessionStore interface {
+	// Create stores a new, active session.
+	Create(ctx context.Context, s SessionInfo) error
+	// Get returns the session with id and whether it exists. A revoked
+	// session is returned with Active false until it expires.
+	Get(ctx context.Context, id string) (SessionInfo, bool, error)
+	// List returns the subject's active sessions, newest first.
+	List(ctx context.Context, subject string) ([]SessionInfo, error)
+	// Touch records activity in the session at t.
+	Touch(ctx context.Context, id string, t time.Time) error
+	// Revoke marks the session inactive. Revoking an unknown or revoked
+	// session is not an error.
+	Revoke(ctx context.Context, id string) error
+	// RevokeAll marks every active session of subject inactive and returns
+	// their ids.
+	RevokeAll(ctx context.Context, subject string) ([]string, error)
+}
+
+// Limit is a token-bucket rate: Rate events per Per, with bursts of up to
+// Burst (default: Rate). The zero Limit means no limit.
+type Limit struct {
+	Rate  int
+	Per   time.Duration
+	Burst int
+}
+
+// PerMinute returns a Limit of n events a minute, bursts of n.
+func PerMinute(n int) Limit { return Limit{Rate: n, Per: time.Minute, Burst: n} }
+
+// PerSecond returns a Limit of n events a second, bursts of n.
+func PerSecond(n int) Limit { return Limit{Rate: n, Per: time.Second, Burst: n} }
+
+func (l Limit) isZero() bool { return l.Rate == 0 }
+
+func (l Limit) valid() error {
+	switch {
+	case l.isZero():
+		return nil
+	case l.Rate < 0 || l.Per <= 0 || l.Burst < 0:
+		return fmt.Errorf("invalid limit %+v: Rate and Per must be positive", l)
+	}
+	return nil
+}
+
+func (l Limit) burst() int {
+	if l.Burst > 0 {
+		return l.Burst
+	}
+	return l.Rate
+}
+
+// String formats the limit, e.g. "5/1m0s (burst 5)".
+func (l Limit) String() string {
+	return fmt.Sprintf("%d/%v (burst %d)", l.Rate, l.Per, l.burst())
+}
+
+// RateLimiter decides whether an event under key may happen now. It must
+// be safe for concurrent use; when it cannot answer (an error), authx denies
+// with 503. [NewMemoryRateLimiter] is the default (golang.org/x/time/rate
+// buckets, idle keys evicted); redisstore shares limits across replicas.
+type RateLimiter interface {
+	// Allow takes one event from key's bucket under limit. When the bucket
+	// is empty it reports false and how long until an event would be
+	// allowed.
+	Allow(ctx context.Context, key string, limit Limit) (allowed bool, retryAfter time.Duration, err error)
+}

@@ -1,0 +1,11 @@
+package authx
+
+// engine is the non-generic core shared by an Auth and its guards.
+type engine struct {
+	cfg       config
+	keys      keyring
+	blocklist Blocklist
+	sessions  SessionStore
+	limiter   RateLimiter
+	checked   *checkedSessions // sessions found live recently (sessions.go)
+}

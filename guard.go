@@ -1,0 +1,152 @@
+package authx
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Guard protects handlers with a set of policies. Build it with
+// [Auth.Require]; use [Guard.Wrap] as net/http middleware and [Guard.Check]
+// in manual flows. A nil or misbuilt Guard denies every request.
+type Guard struct {
+	e      *engine
+	ps     policySet
+	newCtx func(context.Context, *Claims) context.Context
+
+	live liveConns // the WebSocket connections it accepted (wswatch.go)
+}
+
+// Err reports a mistake made building the guard (an invalid scope pattern, a
+// nil policy), or nil. Check it at start-up.
+func (g *Guard) Err() error {
+	if g == nil {
+		return ErrNotConfigured
+	}
+	if g.ps.err != nil {
+		return fmt.Errorf("%w: %w", ErrMisconfigured, g.ps.err)
+	}
+	return nil
+}
+
+// String prints the guard's policies as written, with the implicit Access:
+// All(Access, Scopes("admin:*")).
+func (g *Guard) String() string {
+	if g == nil {
+		return "<nil>"
+	}
+	return g.ps.String()
+}
+
+// Wrap returns h guarded: requests whose token passes reach h with a context
+// carrying the claims ([ClaimsFrom]) and the lazily resolved subject
+// ([SubjectFrom]); others get the error response (see [WriteError]). It is
+// the net/http middleware shape, so chi's r.Use(g.Wrap) works as is.
+//
+// A request admitted by a token in the query string ([InQuery]) reaches h
+// without it: the token parameter is removed from the request's URL and
+// RequestURI (so h, and an access log inside the guard, never see it), and
+// the response is marked Cache-Control: no-store and Referrer-Policy:
+// no-referrer, so the URL is neither cached nor sent on as a Referer.
+func (g *Guard) Wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, _, loc, err := g.authenticate(r)
+		if err != nil {
+			g.deny(w, r, err)
+			return
+		}
+		r = r.WithContext(ctx)
+		if loc == InQuery {
+			r = g.e.hideQueryToken(w, r)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// WrapFunc is Wrap for a handler function.
+func (g *Guard) WrapFunc(h http.HandlerFunc) http.Handler { return g.Wrap(h) }
+
+// Check authenticates r and returns the verified claims, or an *[Error].
+// It writes nothing; the caller decides the response (see [Auth.WriteError]).
+func (g *Guard) Check(r *http.Request) (*Claims, error) {
+	_, c, _, err := g.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (g *Guard) deny(w http.ResponseWriter, r *http.Request, err *Error) {
+	if g == nil || g.e == nil {
+		WriteError(w, "", err)
+		return
+	}
+	g.e.deny(w, r, err)
+}
+
+// authenticate runs the whole pipeline on r: locate, verify, CSRF,
+// revocation, session, policies. It returns where the token was found.
+func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Location, *Error) {
+	if g == nil || g.e == nil {
+		return nil, nil, 0, newError(ErrNotConfigured, nil)
+	}
+	if g.ps.err != nil {
+		return nil, nil, 0, newError(ErrMisconfigured, g.ps.err)
+	}
+	e := g.e
+	tok, loc, err := e.locate(r, g.ps.look)
+	if err != nil {
+		return nil, nil, 0, asError(err)
+	}
+	ctx := r.Context()
+	c, err := e.check(ctx, tok, g.ps)
+	if err != nil {
+		return nil, nil, 0, asError(err)
+	}
+	if loc == InCookie {
+		if err := e.checkCSRF(r, c); err != nil {
+			return nil, nil, 0, asError(err)
+		}
+	}
+	ctx, err = e.admit(ctx, c, g.ps, g.newCtx)
+	if err != nil {
+		return nil, nil, 0, asError(err)
+	}
+	return ctx, c, loc, nil
+}
+
+// hideQueryToken returns r without its token query parameter (in URL and
+// RequestURI) and marks the response so that the URL that carried a token
+// is neither stored by caches nor sent on as a Referer.
+func (e *engine) hideQueryToken(w http.ResponseWriter, r *http.Request) *http.Request {
+	h := w.Header()
+	noStore(h)
+	h.Set("Referrer-Policy", "no-referrer")
+	u := *r.URL
+	u.RawQuery = withoutParam(u.RawQuery, e.cfg.queryParam)
+	u.ForceQuery = false
+	r.URL = &u // r is already a copy (WithContext)
+	if r.RequestURI != "" {
+		r.RequestURI = u.RequestURI()
+	}
+	return r
+}
+
+// withoutParam removes every name=… pair from a raw query, leaving the
+// others exactly as they were written.
+func withoutParam(raw, name string) string {
+	var b strings.Builder
+	for part := range strings.SplitSeq(raw, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		if uk, err := url.QueryUnescape(k); err == nil && uk == name {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}

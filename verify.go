@@ -1,0 +1,181 @@
+package authx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+)
+
+// policySet is a guard's (or Verify's) policies, normalised: the implicit
+// Access requirement, whether refresh locations are searched, and the first
+// construction mistake.
+type policySet struct {
+	user           AllPolicy
+	implicitAccess bool  // the token must be an access token
+	requireRefresh bool  // the token must be a refresh token (the refresh endpoint)
+	look           kinds // whose cookie and JSON names to search
+	err            error
+}
+
+func newPolicySet(policies []Policy) policySet {
+	ps := policySet{user: All(policies...)}
+	ps.err = validatePolicy(ps.user)
+	refresh := mentions(ps.user, Refresh)
+	ps.implicitAccess = !refresh
+	switch {
+	case refresh && mentions(ps.user, Access):
+		ps.look = forBoth // Any(Access, Refresh): either token, either name
+	case refresh:
+		ps.look = forRefresh
+	default:
+		ps.look = forAccess
+	}
+	return ps
+}
+
+// policySet normalises policies for this engine: besides the checks of
+// newPolicySet, a Scopes requirement that no token within WithMaxScopes
+// could meet is a construction mistake.
+func (e *engine) policySet(policies []Policy) policySet {
+	ps := newPolicySet(policies)
+	if ps.err == nil {
+		if n, known := minScopes(ps.user); known && n > e.cfg.maxScopes {
+			ps.err = fmt.Errorf("%v needs tokens with at least %d scopes, but WithMaxScopes(%d) refuses tokens with more than %d",
+				ps.user, n, e.cfg.maxScopes, e.cfg.maxScopes)
+		}
+	}
+	return ps
+}
+
+func (ps policySet) String() string {
+	if ps.implicitAccess && !slices.Contains([]Policy(ps.user), Policy(Access)) {
+		return All(append([]Policy{Access}, ps.user...)...).String()
+	}
+	return ps.user.String()
+}
+
+// check verifies a located token and applies the type requirement; the
+// caller then applies CSRF, the blocklist and the policies.
+func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, error) {
+	if len(tok) > e.cfg.maxToken {
+		return nil, newError(ErrTokenTooLarge, nil)
+	}
+	c, err := e.keys.parse(tok, e.cfg.maxScopes)
+	if err != nil {
+		return nil, err
+	}
+	// The type before the times: a token of the wrong type is that first,
+	// whatever its age, so that (for instance) an expired access token sent
+	// beside a refresh token is skipped by the refresh endpoint, not fatal.
+	switch {
+	case c.Type == ticketType:
+		// Only the handshake redeems tickets; no guard or Verify admits one,
+		// whatever its policies mention.
+		return nil, newError(ErrAccessRequired, errors.New("a WebSocket ticket is not a bearer token"))
+	case ps.implicitAccess && c.Type != Access:
+		return nil, newError(ErrAccessRequired, nil)
+	case ps.requireRefresh && c.Type != Refresh:
+		return nil, newError(ErrRefreshRequired, nil)
+	}
+	if err := e.validate(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// validate checks time, issuer and audience.
+func (e *engine) validate(c *Claims) error {
+	now := e.cfg.now()
+	lee := e.cfg.leeway
+	if !now.Before(c.ExpiresAt.Add(lee)) {
+		return newError(ErrExpired, nil)
+	}
+	if !c.NotBefore.IsZero() && now.Add(lee).Before(c.NotBefore) {
+		return newError(ErrNotYetValid, nil)
+	}
+	if !c.IssuedAt.IsZero() && now.Add(lee).Before(c.IssuedAt) {
+		return newError(ErrIssuedInFuture, nil)
+	}
+	return e.validateParties(c)
+}
+
+// validateParties checks issuer and audience.
+func (e *engine) validateParties(c *Claims) error {
+	if e.cfg.issuer != "" && c.Issuer != e.cfg.issuer {
+		return newError(ErrIssuer, nil)
+	}
+	if len(e.cfg.audience) == 0 {
+		if len(c.Audience) != 0 {
+			return newError(ErrAudience, errors.New("token names an audience and none is configured"))
+		}
+		return nil
+	}
+	for _, want := range e.cfg.audience {
+		if slices.Contains(c.Audience, want) {
+			return nil
+		}
+	}
+	return newError(ErrAudience, nil)
+}
+
+// admit is the last step every path shares once a token is verified: the
+// blocklist (token, family, session), the token's session, then the
+// policies on a context that carries c (built by newCtx), which it returns.
+func (e *engine) admit(ctx context.Context, c *Claims, ps policySet, newCtx func(context.Context, *Claims) context.Context) (context.Context, error) {
+	if err := e.revoked(ctx, c); err != nil {
+		return nil, err
+	}
+	touch, err := e.checkSession(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	ctx = newCtx(ctx, c)
+	if err := e.policies(ctx, c, ps); err != nil {
+		return nil, err
+	}
+	if touch { // only for admitted requests: a denial records no activity
+		e.touch(ctx, c)
+	}
+	return ctx, nil
+}
+
+// policies runs the user's policies on the request context.
+func (e *engine) policies(ctx context.Context, c *Claims, ps policySet) error {
+	if len(ps.user) == 0 {
+		return nil
+	}
+	if err := ps.user.Check(ctx, c); err != nil {
+		return asError(err)
+	}
+	return nil
+}
+
+// deny logs a denial and writes it.
+func (e *engine) deny(w http.ResponseWriter, r *http.Request, err *Error) {
+	level := slog.LevelDebug
+	switch {
+	case err.Status >= 500 && errors.Is(err, ErrUnavailable):
+		level = slog.LevelWarn
+	case err.Status >= 500:
+		level = slog.LevelError
+	}
+	if l := e.cfg.logger; l.Enabled(r.Context(), level) {
+		l.LogAttrs(r.Context(), level, "authx: request denied",
+			slog.Int("status", err.Status),
+			slog.String("code", err.Code),
+			slog.String("method", bound(r.Method, maxLogMethod)),
+			slog.String("path", bound(r.URL.Path, maxLogPath)),
+			slog.String("error", bound(err.Error(), maxLogError)))
+	}
+	if err.clearCookies != "" {
+		e.clearTossed(w, r, TokenType(err.clearCookies))
+	}
+	if e.cfg.onError != nil {
+		e.cfg.onError(w, r, err)
+		return
+	}
+	WriteError(w, e.cfg.realm, err)
+}

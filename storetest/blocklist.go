@@ -163,5 +163,3 @@ func (s *suite) blocklistConcurrent(t *testing.T) {
 		t.Error("IsRevoked(shared) = false after concurrent Revoke, want true")
 	}
 }
-
-// -- RefreshStore -------------------------------------------------------

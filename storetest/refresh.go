@@ -137,5 +137,3 @@ func (s *suite) refreshOddIDs(t *testing.T) {
 		})
 	}
 }
-
-// -- SessionStore -------------------------------------------------------

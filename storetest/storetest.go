@@ -137,5 +137,3 @@ var oddCases = []oddCase{
 	{"case", []string{"CaseSensitive"}, []string{"casesensitive", "CASESENSITIVE"}},
 	{"10 KB", []string{big}, []string{big[:len(big)-1], big + "0", big[:64], big[:200], big[:256], big[:1024], "X" + big[1:], big[:len(big)-1] + "X"}},
 }
-
-// -- Blocklist ----------------------------------------------------------

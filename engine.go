@@ -7,5 +7,5 @@ type engine struct {
 	blocklist Blocklist
 	sessions  SessionStore
 	limiter   RateLimiter
-	checked   *checkedSessions // sessions found live recently (sessions.go)
+	checked   *checkedSessions // sessions found live recently (memory.go, sessioncheck.go)
 }

@@ -342,7 +342,7 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool,
 	b.last = now
 	if len(m.buckets) >= m.nextSweep {
 		for k, x := range m.buckets {
-			if now.Sub(x.last) > x.limit.Per*time.Duration(x.limit.burst())/time.Duration(x.limit.Rate) {
+			if now.Sub(x.last) > x.limit.refillTime() {
 				delete(m.buckets, k)
 			}
 		}

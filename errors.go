@@ -297,8 +297,7 @@ func WriteError(w http.ResponseWriter, realm string, err error) {
 		h.Set("WWW-Authenticate", wwwAuthenticate(realm, rfc, e.Scope))
 	}
 	if e.RetryAfter > 0 || e.Status == http.StatusTooManyRequests {
-		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
-		h.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+		h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(e.RetryAfter), 1), 10))
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -306,6 +305,17 @@ func WriteError(w http.ResponseWriter, realm string, err error) {
 	w.WriteHeader(e.Status)
 	body, _ := json.Marshal(errorBody{Code: e.Code, Message: e.Message})
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// ceilSeconds returns d in whole seconds, rounded up. It cannot overflow,
+// as adding a second before dividing would for d near the longest
+// Duration.
+func ceilSeconds(d time.Duration) int64 {
+	s := int64(d / time.Second)
+	if d%time.Second > 0 {
+		s++
+	}
+	return s
 }
 
 // wwwAuthenticate formats a Bearer challenge (RFC 6750 §3).

@@ -3,6 +3,7 @@ package authx_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -439,6 +440,51 @@ func TestTrustedProxiesInvalid(t *testing.T) {
 			_, err := authx.New[string](authx.WithSecret(secret32), authx.WithTrustedProxies("192.168.0.0/16", cidr))
 			if !errors.Is(err, authx.ErrConfig) {
 				t.Errorf("WithTrustedProxies(%q): New error = %v, want ErrConfig", cidr, err)
+			}
+		})
+	}
+}
+
+// fixedLimiter refuses every event, asking the client to retry after retry.
+type fixedLimiter struct{ retry time.Duration }
+
+func (l fixedLimiter) Allow(context.Context, string, authx.Limit) (bool, time.Duration, error) {
+	return false, l.retry, nil
+}
+
+// TestRetryAfterLongWaits: Retry-After rounds the limiter's wait up to
+// whole seconds without overflowing: rounding by adding a second first
+// wrapped waits near the longest Duration to a negative number, written
+// as "Retry-After: 1" — an invitation to retry at once.
+func TestRetryAfterLongWaits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		retry  time.Duration
+		want   string
+		reason string
+	}{
+		{name: "longest Duration", retry: math.MaxInt64, want: "9223372037", reason: "292 years, rounded up"},
+		{name: "a second short of it", retry: math.MaxInt64 - time.Second + 1, want: "9223372036", reason: "adding a second would overflow"},
+		{name: "a day", retry: 24 * time.Hour, want: "86400", reason: "control"},
+		{name: "a fraction", retry: 1500 * time.Millisecond, want: "2", reason: "rounded up"},
+		{name: "none given", retry: 0, want: "1", reason: "at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, _ := newAuth(t, authx.WithRateLimiter(fixedLimiter{tt.retry}))
+			srv := httptest.NewServer(a.RateLimit(authx.RateLimitConfig{Name: "login", Anonymous: authx.PerMinute(1)})(okHandler))
+			t.Cleanup(srv.Close)
+			resp, err := srv.Client().Post(srv.URL, "text/plain", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := limitReply{resp.StatusCode, "", resp.Header.Get("Retry-After")}
+			want := limitReply{http.StatusTooManyRequests, "", tt.want}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("limiter asking to retry after %v (-want +got): %s\n%s", tt.retry, tt.reason, diff)
 			}
 		})
 	}

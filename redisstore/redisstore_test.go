@@ -488,6 +488,7 @@ func TestRateLimit(t *testing.T) {
 	}{
 		{name: "3 a minute", limit: authx.PerMinute(3), n: 4, want: []bool{true, true, true, false}, wantRetry: 20 * time.Second},
 		{name: "burst 0 is rate", limit: authx.Limit{Rate: 2, Per: time.Minute}, n: 3, want: []bool{true, true, false}, wantRetry: 30 * time.Second},
+		{name: "2 per 200 years", limit: authx.Limit{Rate: 2, Per: 200 * 365 * 24 * time.Hour, Burst: 2}, n: 3, want: []bool{true, true, false}, wantRetry: 100 * 365 * 24 * time.Hour},
 		{name: "zero limit allows", limit: authx.Limit{}, n: 5, want: []bool{true, true, true, true, true}},
 		{name: "negative rate", limit: authx.Limit{Rate: -1, Per: time.Second}, n: 1, wantErr: redisstore.ErrInvalidLimit},
 		{name: "no period", limit: authx.Limit{Rate: 1}, n: 1, wantErr: redisstore.ErrInvalidLimit},

@@ -151,20 +151,19 @@ func (c *Claims) Data() map[string]any {
 // DecodeData unmarshals the custom claims, as one JSON object, into dst
 // (typically a pointer to a struct with json tags).
 func (c *Claims) DecodeData(dst any) error {
-	var b strings.Builder
-	b.WriteByte('{')
+	b := []byte{'{'}
 	if c != nil {
 		for i, d := range c.data {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			b.WriteString(strconv.Quote(d.name))
-			b.WriteByte(':')
-			b.WriteString(d.raw)
+			b = appendString(b, d.name) // JSON, not Go, string syntax
+			b = append(b, ':')
+			b = append(b, d.raw...)
 		}
 	}
-	b.WriteByte('}')
-	return json.Unmarshal([]byte(b.String()), dst)
+	b = append(b, '}')
+	return json.Unmarshal(b, dst)
 }
 
 // Clone returns a deep copy of c.

@@ -292,7 +292,8 @@ func WithTokenLocations(locs ...Location) Option {
 // scheme. Default "Authorization" and "Bearer". The scheme is matched
 // case-insensitively (RFC 9110 §11.1); a header with another scheme (Basic)
 // is not a token and lookup moves on. An empty scheme takes the whole header
-// value as the token.
+// value as the token. Denials challenge with the scheme
+// (WWW-Authenticate: Token realm="api", …), Bearer when it is empty.
 func WithHeader(name, scheme string) Option {
 	return optionFunc(func(c *config) {
 		if !validToken(name) {

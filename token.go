@@ -75,7 +75,8 @@ func Grant(scopes ...string) TokenOption {
 // Claim adds one custom claim, flattened at the top level of the token as
 // Python AuthX's data= does, and read back with [Claims.Get]. value is
 // encoded with encoding/json. Registered and authx names (sub, exp, type,
-// scopes, …, in any letter case) are refused with [ErrTokenOption].
+// scopes, …, in any letter case) and a name given twice are refused with
+// [ErrTokenOption].
 func Claim(name string, value any) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
 		if err := checkDataName(name); err != nil {
@@ -169,8 +170,10 @@ func ForAudience(aud ...string) TokenOption {
 }
 
 // ExtraHeader adds a field to the token's JOSE header (Python AuthX's
-// headers=). Fields authx controls or refuses (alg, kid, typ, crit, jwk,
-// jku, x5u, x5c, …) are refused with [ErrTokenOption].
+// headers=). value is encoded with encoding/json. Fields authx controls or
+// refuses (alg, kid, typ, crit, jwk, jku, x5u, x5c, …, in any letter case)
+// and a name given twice are refused with [ErrTokenOption], as [Claim]
+// refuses them.
 func ExtraHeader(name string, value any) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
 		if name == "" {
@@ -188,6 +191,10 @@ func ExtraHeader(name string, value any) TokenOption {
 		}
 		if s.headers == nil {
 			s.headers = make(map[string]json.RawMessage)
+		}
+		if _, dup := s.headers[name]; dup {
+			s.errorf("header %q given twice", name)
+			return
 		}
 		s.headers[name] = raw
 	})

@@ -358,15 +358,38 @@ func wwwAuthenticate(scheme, realm, rfcErr, scope string) string {
 	b.WriteString(scheme)
 	sep := " "
 	if realm != "" {
-		b.WriteString(sep + "realm=" + strconv.Quote(realm))
+		b.WriteString(sep + "realm=")
+		writeQuoted(&b, realm)
 		sep = ", "
 	}
 	if rfcErr != "" {
-		b.WriteString(sep + "error=" + strconv.Quote(rfcErr))
+		b.WriteString(sep + "error=")
+		writeQuoted(&b, rfcErr)
 		sep = ", "
 	}
 	if scope != "" {
-		b.WriteString(sep + "scope=" + strconv.Quote(scope))
+		b.WriteString(sep + "scope=")
+		writeQuoted(&b, scope)
 	}
 	return b.String()
+}
+
+// writeQuoted writes s as an HTTP quoted-string (RFC 9110 §5.6.4), not a
+// Go one (strconv.Quote's \t, \x01 and \u2028 mean "t", "x01" and
+// "u2028" there): '"' and '\' as quoted-pairs, tabs, spaces, visible
+// ASCII and bytes from 0x80 as they are. Other control bytes cannot appear
+// in a quoted-string in any form and are left out ([WithRealm] refuses
+// them; a realm given to [WriteError] may hold anything).
+func writeQuoted(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\t' || (c >= ' ' && c != 0x7f):
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
 }

@@ -104,3 +104,35 @@ func TestChallengeScheme(t *testing.T) {
 		})
 	}
 }
+
+// TestChallengeQuoting: the realm of a challenge is an HTTP quoted-string
+// (RFC 9110 §5.6.4): raw text, with only '"' and '\' escaped by a
+// backslash. Go's strconv.Quote is not one: it wrote a tab as \t, U+2028
+// as \u2028 and a control byte as \x01, which a client reads as "t",
+// "u2028" and "x01". Bytes a quoted-string cannot hold at all (control
+// bytes but the tab) are left out; WithRealm refuses them.
+func TestChallengeQuoting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		realm  string
+		want   string
+		reason string
+	}{
+		{name: "plain", realm: "api", want: `Bearer realm="api"`, reason: "control"},
+		{name: "tab and space", realm: "my\tapi v2", want: "Bearer realm=\"my\tapi v2\"", reason: "HTAB and SP are qdtext"},
+		{name: "non-ASCII", realm: "café ☃ 日本", want: `Bearer realm="café ☃ 日本"`, reason: "obs-text: written as is"},
+		{name: "U+2028", realm: "a\u2028b\u00adc", want: "Bearer realm=\"a\u2028b\u00adc\"", reason: "non-printable in Go, mere obs-text in HTTP"},
+		{name: "quote and backslash", realm: `say "hi" \o/`, want: `Bearer realm="say \"hi\" \\o/"`, reason: "quoted-pairs"},
+		{name: "control bytes", realm: "a\x01b\r\nc\x7fd", want: `Bearer realm="abcd"`, reason: "no quoted-string holds them: left out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { authx.WriteError(w, tt.realm, authx.ErrNoToken) })
+			if got := serve(t, h, httptest.NewRequest(http.MethodGet, "/", nil)).WWW; got != tt.want {
+				t.Errorf("WriteError(w, %q, ErrNoToken) challenge = %q, want %q (%s)", tt.realm, got, tt.want, tt.reason)
+			}
+		})
+	}
+}

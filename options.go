@@ -446,11 +446,15 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRealm sets the realm of WWW-Authenticate challenges. Default "api".
+// It is written as an HTTP quoted-string, so it may not hold a quote, a
+// backslash or a control byte other than a tab.
 func WithRealm(realm string) Option {
 	return optionFunc(func(c *config) {
-		if strings.ContainsAny(realm, "\"\\\r\n") {
-			c.errorf("realm %q has a quote, backslash or line break", realm)
-			return
+		for i := 0; i < len(realm); i++ {
+			if b := realm[i]; b == '"' || b == '\\' || (b < ' ' && b != '\t') || b == 0x7f {
+				c.errorf("realm %q has a quote, backslash or control byte", realm)
+				return
+			}
 		}
 		c.realm = realm
 	})

@@ -10,7 +10,9 @@ import (
 	"maps"
 	"slices"
 	"time"
+	"unicode/utf8"
 
+	"github.com/authx-go/authx/internal/jsonscan"
 	"github.com/authx-go/authx/internal/scope"
 )
 
@@ -48,6 +50,72 @@ func (s *tokenSettings) errorf(format string, args ...any) {
 	s.errs = append(s.errs, fmt.Errorf("%w: "+format, append([]any{ErrTokenOption}, args...)...))
 }
 
+func (s *tokenSettings) fail(err error) {
+	s.errs = append(s.errs, fmt.Errorf("%w: %w", ErrTokenOption, err))
+}
+
+// The checks below apply the decoder's bounds (jws.go, claims.go) to what
+// is about to be issued, so that an Auth never mints a token it cannot
+// verify: each option checks its own values, settings their number, and
+// issue what only the signed token shows (its size; its header, decoded as
+// a verifier decodes it).
+
+// checkClaimString reports whether s can be written as a claim string that
+// a verifier reads back as s: non-empty valid UTF-8 (encoding/json writes
+// invalid bytes as U+FFFD, so that "a\xff" and "a\xfe" would be one
+// subject) of at most maxClaimString bytes.
+func checkClaimString(what, s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("empty %s", what)
+	case len(s) > maxClaimString:
+		return fmt.Errorf("%s of %d bytes, more than the %d a verifier reads", what, len(s), maxClaimString)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s %.40q is not valid UTF-8: it would be written as U+FFFD, as another value", what, s)
+	}
+	return nil
+}
+
+// checkAudience reports whether aud can be written as an aud claim that a
+// verifier reads back: 1 to maxAudiences non-empty valid UTF-8 strings.
+func checkAudience(what string, aud []string) error {
+	if len(aud) == 0 || len(aud) > maxAudiences {
+		return fmt.Errorf("%s needs 1 to %d audiences, got %d", what, maxAudiences, len(aud))
+	}
+	for _, a := range aud {
+		switch {
+		case a == "":
+			return errors.New("empty audience")
+		case !utf8.ValidString(a):
+			return fmt.Errorf("audience %.40q is not valid UTF-8: it would be written as U+FFFD", a)
+		}
+	}
+	return nil
+}
+
+// checkName reports whether name, a custom claim or header field name,
+// is written as itself: valid UTF-8.
+func checkName(what, name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%s %.40q is not valid UTF-8: it would be written as U+FFFD, as another name", what, name)
+	}
+	return nil
+}
+
+// checkValue reports whether raw, a value encoding/json wrote, is one the
+// decoder reads back (nested at most jsonscan.MaxDepth deep).
+func checkValue(raw []byte) error {
+	sc := jsonscan.New(raw)
+	_, err := sc.Skip()
+	if err == nil {
+		err = sc.End()
+	}
+	if err != nil {
+		return fmt.Errorf("a verifier would refuse it: %w", err)
+	}
+	return nil
+}
+
 // FreshLogin marks an access token as fresh: issued right after the user
 // proved who they are (password, passkey), not by a refresh. [Fresh]
 // guards admit only such tokens. Refresh tokens are never fresh.
@@ -74,16 +142,25 @@ func Grant(scopes ...string) TokenOption {
 
 // Claim adds one custom claim, flattened at the top level of the token as
 // Python AuthX's data= does, and read back with [Claims.Get]. value is
-// encoded with encoding/json. Registered and authx names (sub, exp, type,
-// scopes, …, in any letter case) and a name given twice are refused with
-// [ErrTokenOption].
+// encoded with encoding/json, nested at most 32 deep, and name is valid
+// UTF-8: a verifier reads no other. Registered and authx names (sub, exp,
+// type, scopes, …, in any letter case) and a name given twice are refused
+// with [ErrTokenOption]; so are more than 128 custom claims, and claims
+// that make the token longer than [WithMaxTokenSize].
 func Claim(name string, value any) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
 		if err := checkDataName(name); err != nil {
 			s.errs = append(s.errs, err)
 			return
 		}
+		if err := checkName("custom claim", name); err != nil {
+			s.fail(err)
+			return
+		}
 		raw, err := json.Marshal(value)
+		if err == nil {
+			err = checkValue(raw)
+		}
 		if err != nil {
 			s.errorf("custom claim %q: %v", name, err)
 			return
@@ -152,28 +229,25 @@ func RefreshExpiresIn(d time.Duration) TokenOption {
 }
 
 // ForAudience sets the token's aud claim instead of the configured
-// audience, e.g. to mint a token for another service.
+// audience, e.g. to mint a token for another service: 1 to 32 non-empty
+// valid UTF-8 audiences.
 func ForAudience(aud ...string) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if len(aud) == 0 || len(aud) > maxAudiences {
-			s.errorf("ForAudience needs 1 to %d audiences", maxAudiences)
+		if err := checkAudience("ForAudience", aud); err != nil {
+			s.fail(err)
 			return
-		}
-		for _, a := range aud {
-			if a == "" {
-				s.errorf("empty audience")
-				return
-			}
 		}
 		s.audience = append([]string(nil), aud...)
 	})
 }
 
 // ExtraHeader adds a field to the token's JOSE header (Python AuthX's
-// headers=). value is encoded with encoding/json. Fields authx controls or
-// refuses (alg, kid, typ, crit, jwk, jku, x5u, x5c, …, in any letter case)
-// and a name given twice are refused with [ErrTokenOption], as [Claim]
-// refuses them.
+// headers=). value is encoded with encoding/json, nested at most 32 deep,
+// and name is valid UTF-8. Fields authx controls or refuses (alg, kid, typ,
+// crit, jwk, jku, x5u, x5c, …, in any letter case) and a name given twice
+// are refused with [ErrTokenOption], as [Claim] refuses them; so are more
+// than 16 fields, and fields that make the header longer than the 2048
+// bytes a verifier reads.
 func ExtraHeader(name string, value any) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
 		if name == "" {
@@ -184,7 +258,14 @@ func ExtraHeader(name string, value any) TokenOption {
 			s.errorf("header %q is reserved", name)
 			return
 		}
+		if err := checkName("header", name); err != nil {
+			s.fail(err)
+			return
+		}
 		raw, err := json.Marshal(value)
+		if err == nil {
+			err = checkValue(raw)
+		}
 		if err != nil {
 			s.errorf("header %q: %v", name, err)
 			return
@@ -208,8 +289,8 @@ func ExtraHeader(name string, value any) TokenOption {
 // lives.
 func Session(id string) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if id == "" || len(id) > maxClaimString {
-			s.errorf("session id must be 1 to %d bytes", maxClaimString)
+		if err := checkClaimString("session id", id); err != nil {
+			s.fail(err)
 			return
 		}
 		s.sid = id
@@ -236,8 +317,8 @@ func ValidFrom(t time.Time) TokenOption {
 // revocation is by jti. Not allowed in CreateTokenPair.
 func TokenID(jti string) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if jti == "" || len(jti) > maxClaimString {
-			s.errorf("token id must be 1 to %d bytes", maxClaimString)
+		if err := checkClaimString("token id", jti); err != nil {
+			s.fail(err)
 			return
 		}
 		s.jti = jti
@@ -257,7 +338,10 @@ type TokenPair struct {
 
 // CreateAccessToken issues an access token for sub, with the configured TTL,
 // issuer and audience unless options say otherwise. When cookies are among
-// the token locations, the token carries a random csrf claim.
+// the token locations, the token carries a random csrf claim. sub is 1 to
+// 1024 bytes of valid UTF-8. A token the Auth could not verify — longer
+// than [WithMaxTokenSize], or with a value a verifier refuses — is not
+// issued: the error wraps [ErrTokenOption].
 func (a *Auth[T]) CreateAccessToken(sub string, opts ...TokenOption) (string, error) {
 	s, err := a.issueSettings(sub, opts)
 	if err != nil {
@@ -340,8 +424,8 @@ func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, erro
 	if a.e.keys.signing == nil {
 		return nil, ErrNoSigningKey
 	}
-	if sub == "" || len(sub) > maxClaimString {
-		return nil, fmt.Errorf("%w: subject must be 1 to %d bytes", ErrTokenOption, maxClaimString)
+	if err := checkClaimString("subject", sub); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenOption, err)
 	}
 	s := &tokenSettings{}
 	for _, o := range opts {
@@ -355,6 +439,9 @@ func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, erro
 	}
 	if len(s.data) > maxCustomClaims {
 		s.errorf("%d custom claims, more than %d", len(s.data), maxCustomClaims)
+	}
+	if len(s.headers) > maxExtraHeaders {
+		s.errorf("%d extra header fields, more than %d", len(s.headers), maxExtraHeaders)
 	}
 	if len(s.errs) > 0 {
 		return nil, errors.Join(s.errs...)
@@ -436,7 +523,31 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 	if err != nil {
 		return "", nil, fmt.Errorf("authx: signing: %w", err)
 	}
+	if err := a.e.readable(tok); err != nil {
+		return "", nil, err
+	}
 	return tok, c, nil
+}
+
+// readable checks what only a signed token shows against the decoder: its
+// size against WithMaxTokenSize, and its header (the extra fields
+// together may pass maxHeaderBytes), decoded as a verifier decodes it. The
+// claims need no second reading: the options and settings bound each of
+// them, and decoding them again would double the cost of issuing. A token
+// that fails is an [ErrTokenOption]: the options made it unreadable.
+func (e *engine) readable(tok string) error {
+	if len(tok) > e.cfg.maxToken {
+		return fmt.Errorf("%w: the token is %d bytes, more than the WithMaxTokenSize(%d) a verifier reads", ErrTokenOption, len(tok), e.cfg.maxToken)
+	}
+	d1, _, err := splitToken(tok)
+	if err == nil {
+		var hbuf [256]byte
+		_, err = e.keys.decodeHeader(tok[:d1], hbuf[:])
+	}
+	if err != nil {
+		return fmt.Errorf("%w: a verifier would refuse the token's header: %w", ErrTokenOption, err)
+	}
+	return nil
 }
 
 // checkDates refuses to mint a token whose iat, exp or nbf (from the clock,
@@ -458,11 +569,14 @@ func checkDates(c *Claims) error {
 	return nil
 }
 
-func (a *Auth[T]) usesCookies() bool {
-	if a.e.cfg.cookiesSet {
+func (a *Auth[T]) usesCookies() bool { return a.e.cfg.usesCookies() }
+
+// usesCookies reports whether tokens carry a csrf claim, for cookies.
+func (c *config) usesCookies() bool {
+	if c.cookiesSet {
 		return true
 	}
-	for _, l := range a.e.cfg.locations {
+	for _, l := range c.locations {
 		if l == InCookie {
 			return true
 		}

@@ -283,8 +283,10 @@ func infoOf(sentinel error) (errorInfo, bool) {
 
 // StatusOf returns the HTTP status for err: the status of an authx [*Error]
 // or of the authx sentinel it wraps, 200 for nil (no error: the request
-// goes on), and 500 for anything else. For a non-nil err it is the status
-// [WriteError] writes; WriteError only denies, and writes 500 for nil.
+// goes on), and 500 for anything else. For an error that is or wraps an
+// authx error it is the status [WriteError] writes. WriteError only
+// denies: it writes 500 for nil, and 403 for an error authx does not know
+// (as a guard denies when a policy returns one).
 func StatusOf(err error) int {
 	if err == nil {
 		return http.StatusOK
@@ -308,7 +310,7 @@ type errorBody struct {
 }
 
 // WriteError writes err as authx does by default: the status from
-// [StatusOf], a WWW-Authenticate header as RFC 6750 asks (realm, error,
+// [StatusOf] (403 for an error authx does not know), a WWW-Authenticate header as RFC 6750 asks (realm, error,
 // scope), Cache-Control: no-store, and the JSON body
 // {"code": "...", "message": "..."}. It never writes the error's cause.
 // Custom error handlers (see [WithErrorHandler]) can call it to keep the

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/authx-go/authx/internal/jsonscan"
 )
@@ -151,20 +152,19 @@ func (c *Claims) Data() map[string]any {
 // DecodeData unmarshals the custom claims, as one JSON object, into dst
 // (typically a pointer to a struct with json tags).
 func (c *Claims) DecodeData(dst any) error {
-	var b strings.Builder
-	b.WriteByte('{')
+	b := []byte{'{'}
 	if c != nil {
 		for i, d := range c.data {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			b.WriteString(strconv.Quote(d.name))
-			b.WriteByte(':')
-			b.WriteString(d.raw)
+			b = appendString(b, d.name) // JSON, not Go, string syntax
+			b = append(b, ':')
+			b = append(b, d.raw...)
 		}
 	}
-	b.WriteByte('}')
-	return json.Unmarshal([]byte(b.String()), dst)
+	b = append(b, '}')
+	return json.Unmarshal(b, dst)
 }
 
 // Clone returns a deep copy of c.
@@ -534,3 +534,36 @@ const (
 	Access  TokenType = "access"
 	Refresh TokenType = "refresh"
 )
+
+// checkClaimString reports whether s can be written as a claim string that
+// a verifier reads back as s: non-empty valid UTF-8 (encoding/json writes
+// invalid bytes as U+FFFD, so that "a\xff" and "a\xfe" would be one
+// subject) of at most maxClaimString bytes.
+func checkClaimString(what, s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("empty %s", what)
+	case len(s) > maxClaimString:
+		return fmt.Errorf("%s of %d bytes, more than the %d a verifier reads", what, len(s), maxClaimString)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s %.40q is not valid UTF-8: it would be written as U+FFFD, as another value", what, s)
+	}
+	return nil
+}
+
+// checkAudience reports whether aud can be written as an aud claim that a
+// verifier reads back: 1 to maxAudiences non-empty valid UTF-8 strings.
+func checkAudience(what string, aud []string) error {
+	if len(aud) == 0 || len(aud) > maxAudiences {
+		return fmt.Errorf("%s needs 1 to %d audiences, got %d", what, maxAudiences, len(aud))
+	}
+	for _, a := range aud {
+		switch {
+		case a == "":
+			return errors.New("empty audience")
+		case !utf8.ValidString(a):
+			return fmt.Errorf("audience %.40q is not valid UTF-8: it would be written as U+FFFD", a)
+		}
+	}
+	return nil
+}

@@ -947,3 +947,44 @@ func TestCSRFFormField(t *testing.T) {
 		})
 	}
 }
+
+// TestCookieMaxAgeLongLives: Max-Age rounds a cookie's life up to whole
+// seconds without overflowing. Rounding by adding a second first wrapped
+// lives near the longest Duration (292 years: a CookieConfig.MaxAge, or a
+// token expiring in 9999, whose remaining life saturates) to a negative
+// Max-Age, which deletes the cookie just set.
+func TestCookieMaxAgeLongLives(t *testing.T) {
+	t.Parallel()
+	const longest = 9223372037 // math.MaxInt64 ns in seconds, rounded up
+	tests := []struct {
+		name   string
+		cfg    authx.CookieConfig
+		opts   []authx.TokenOption
+		want   int
+		reason string
+	}{
+		{name: "longest MaxAge", cfg: authx.CookieConfig{MaxAge: 1<<63 - 1}, want: longest, reason: "a MaxAge of 292 years, rounded up"},
+		{name: "token expiring in 9999", opts: []authx.TokenOption{authx.ExpiresAt(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC))}, want: longest, reason: "the token's life saturates at the longest Duration"},
+		{name: "an hour", cfg: authx.CookieConfig{MaxAge: time.Hour}, want: 3600, reason: "control"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, clock := newAuth(t, authx.WithCookies(tt.cfg))
+			tok := authtest.Token(t, a, "alice", tt.opts...)
+			cs := cookiesOver(t, func(w http.ResponseWriter) error { return a.SetAccessCookies(w, tok) })
+			var got []cookieView
+			for _, c := range viewCookies(cs) {
+				got = append(got, cookieView{Name: c.Name, MaxAge: c.MaxAge, Expires: c.Expires})
+			}
+			exp := clock.Now().Add(time.Duration(tt.want-1) * time.Second).Add(time.Second).UTC()
+			want := []cookieView{
+				{Name: "access_token_cookie", MaxAge: tt.want, Expires: exp},
+				{Name: "csrf_access_token", MaxAge: tt.want, Expires: exp},
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("SetAccessCookies (-want +got): %s\n%s", tt.reason, diff)
+			}
+		})
+	}
+}

@@ -135,6 +135,20 @@ type Error struct {
 	// clearCookies, when set, names the token type whose cookies were
 	// ambiguous (two of one name): the denial deletes them.
 	clearCookies string
+	// scheme is the authentication scheme of the WWW-Authenticate
+	// challenge, the one [WithHeader] configures; "" is Bearer.
+	scheme string
+}
+
+// challengedWith returns e with the challenge scheme set, as a copy: e
+// may be shared (an error the application keeps and writes twice).
+func (e *Error) challengedWith(scheme string) *Error {
+	if scheme == e.scheme || (scheme == "Bearer" && e.scheme == "") {
+		return e
+	}
+	c := *e
+	c.scheme = scheme
+	return &c
 }
 
 // Error returns the message with the cause, for logs. It never contains a
@@ -243,10 +257,17 @@ func newError(sentinel, cause error) *Error {
 // failing closed: an error authx does not know denies with 403.
 func asError(err error) *Error { return classify(err, ErrForbidden) }
 
+// errNilDenial is the cause of the error a nil error is denied with.
+var errNilDenial = errors.New("asked to deny with a nil error")
+
 // classify returns err as an *Error: itself if it is one, else an *Error
 // for the first authx sentinel it wraps, else one for fallback (with err
-// kept as the cause, for logs).
+// kept as the cause, for logs). A nil err is a denial without a reason, a
+// programming mistake: [ErrMisconfigured] (500), never a made-up 403.
 func classify(err, fallback error) *Error {
+	if err == nil {
+		return newError(ErrMisconfigured, errNilDenial)
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e
@@ -269,7 +290,11 @@ func infoOf(sentinel error) (errorInfo, bool) {
 }
 
 // StatusOf returns the HTTP status for err: the status of an authx [*Error]
-// or of the authx sentinel it wraps, 200 for nil, and 500 for anything else.
+// or of the authx sentinel it wraps, 200 for nil (no error: the request
+// goes on), and 500 for anything else. For an error that is or wraps an
+// authx error it is the status [WriteError] writes. WriteError only
+// denies: it writes 500 for nil, and 403 for an error authx does not know
+// (as a guard denies when a policy returns one).
 func StatusOf(err error) int {
 	if err == nil {
 		return http.StatusOK
@@ -293,20 +318,26 @@ type errorBody struct {
 }
 
 // WriteError writes err as authx does by default: the status from
-// [StatusOf], a WWW-Authenticate header as RFC 6750 asks (realm, error,
+// [StatusOf] (403 for an error authx does not know), a WWW-Authenticate header as RFC 6750 asks (realm, error,
 // scope), Cache-Control: no-store, and the JSON body
 // {"code": "...", "message": "..."}. It never writes the error's cause.
 // Custom error handlers (see [WithErrorHandler]) can call it to keep the
-// default response and add to it.
+// default response and add to it: the errors a guard hands them carry the
+// authentication scheme of [WithHeader], which the challenge names (Bearer
+// by default, and for errors that do not come from an Auth).
+//
+// err must not be nil: a denial without a reason is a programming mistake,
+// written as 500 misconfigured (the status of a misbuilt guard), neither
+// as the 200 StatusOf gives nil, which would let the request through, nor
+// as a 403 that no policy decided. [Auth.WriteError] logs it at Error.
 func WriteError(w http.ResponseWriter, realm string, err error) {
 	e := asError(err)
 	h := w.Header()
 	if rfc, ok := e.rfcError(); ok {
-		h.Set("WWW-Authenticate", wwwAuthenticate(realm, rfc, e.Scope))
+		h.Set("WWW-Authenticate", wwwAuthenticate(e.scheme, realm, rfc, e.Scope))
 	}
 	if e.RetryAfter > 0 || e.Status == http.StatusTooManyRequests {
-		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
-		h.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+		h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(e.RetryAfter), 1), 10))
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -316,21 +347,39 @@ func WriteError(w http.ResponseWriter, realm string, err error) {
 	_, _ = w.Write(append(body, '\n'))
 }
 
-// wwwAuthenticate formats a Bearer challenge (RFC 6750 §3).
-func wwwAuthenticate(realm, rfcErr, scope string) string {
+// ceilSeconds returns d in whole seconds, rounded up. It cannot overflow,
+// as adding a second before dividing would for d near the longest
+// Duration.
+func ceilSeconds(d time.Duration) int64 {
+	s := int64(d / time.Second)
+	if d%time.Second > 0 {
+		s++
+	}
+	return s
+}
+
+// wwwAuthenticate formats a challenge of scheme ("" is Bearer) with the
+// parameters of RFC 6750 §3.
+func wwwAuthenticate(scheme, realm, rfcErr, scope string) string {
+	if scheme == "" {
+		scheme = "Bearer"
+	}
 	var b strings.Builder
-	b.WriteString("Bearer")
+	b.WriteString(scheme)
 	sep := " "
 	if realm != "" {
-		b.WriteString(sep + "realm=" + strconv.Quote(realm))
+		b.WriteString(sep + "realm=")
+		writeQuoted(&b, realm)
 		sep = ", "
 	}
 	if rfcErr != "" {
-		b.WriteString(sep + "error=" + strconv.Quote(rfcErr))
+		b.WriteString(sep + "error=")
+		writeQuoted(&b, rfcErr)
 		sep = ", "
 	}
 	if scope != "" {
-		b.WriteString(sep + "scope=" + strconv.Quote(scope))
+		b.WriteString(sep + "scope=")
+		writeQuoted(&b, scope)
 	}
 	return b.String()
 }
@@ -360,4 +409,24 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// writeQuoted writes s as an HTTP quoted-string (RFC 9110 §5.6.4), not a
+// Go one (strconv.Quote's \t, \x01 and \u2028 mean "t", "x01" and
+// "u2028" there): '"' and '\' as quoted-pairs, tabs, spaces, visible
+// ASCII and bytes from 0x80 as they are. Other control bytes cannot appear
+// in a quoted-string in any form and are left out ([WithRealm] refuses
+// them; a realm given to [WriteError] may hold anything).
+func writeQuoted(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\t' || (c >= ' ' && c != 0x7f):
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
 }

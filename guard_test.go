@@ -156,6 +156,7 @@ func TestTokenOptionErrors(t *testing.T) {
 		{"empty claim name", "a", []authx.TokenOption{authx.Claim("", 1)}},
 		{"reserved header alg", "a", []authx.TokenOption{authx.ExtraHeader("alg", "none")}},
 		{"reserved header jku", "a", []authx.TokenOption{authx.ExtraHeader("JKU", "https://x")}},
+		{"header given twice", "a", []authx.TokenOption{authx.ExtraHeader("x-tenant", "a"), authx.ExtraHeader("x-tenant", "b")}},
 		{"invalid scope", "a", []authx.TokenOption{authx.Grant("a b")}},
 		{"negative ExpiresIn", "a", []authx.TokenOption{authx.ExpiresIn(-time.Second)}},
 		{"empty audience", "a", []authx.TokenOption{authx.ForAudience()}},

@@ -13,10 +13,12 @@ import (
 // b64enc encodes unpadded base64url; decoding uses the strict internal/b64.
 var b64enc = base64.RawURLEncoding
 
-// Decode bounds.
+// Decode bounds. The issuer applies them too (options.go, token.go): an
+// Auth never mints a token its decoder refuses.
 const (
 	maxHeaderBytes    = 2048
-	maxSignatureBytes = 1024 // RSA 8192
+	maxSignatureBytes = maxRSABits / 8 // the longest signature: RSA's
+	maxExtraHeaders   = 16             // header fields besides alg, kid and typ
 )
 
 var (
@@ -168,7 +170,7 @@ func (kr *keyring) decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 					return h, errDuplicate
 				}
 			}
-			if len(others) == 16 {
+			if len(others) == maxExtraHeaders {
 				return h, errTooLarge
 			}
 			others = append(others, string(key))
@@ -300,23 +302,28 @@ func (kr *keyring) verify(h jwsHeader, input string, sig []byte) error {
 	return newError(ErrSignature, nil)
 }
 
+// appendHeader appends the JOSE header of a token of alg and kid ("" for
+// none) with the extra fields.
+func appendHeader(b []byte, alg, kid string, extra map[string]json.RawMessage) []byte {
+	b = append(b, `{"alg":`...)
+	b = appendString(b, alg)
+	if kid != "" {
+		b = append(b, `,"kid":`...)
+		b = appendString(b, kid)
+	}
+	b = append(b, `,"typ":"JWT"`...)
+	for _, name := range sortedKeys(extra) {
+		b = append(b, ',')
+		b = appendString(b, name)
+		b = append(b, ':')
+		b = append(b, extra[name]...)
+	}
+	return append(b, '}')
+}
+
 // encode encodes header and claims and signs them with k.
 func (k *keySpec) encode(c *Claims, data map[string]json.RawMessage, extra map[string]json.RawMessage) (string, error) {
-	hdr := make([]byte, 0, 64)
-	hdr = append(hdr, `{"alg":`...)
-	hdr = appendString(hdr, k.alg)
-	if k.kid != "" {
-		hdr = append(hdr, `,"kid":`...)
-		hdr = appendString(hdr, k.kid)
-	}
-	hdr = append(hdr, `,"typ":"JWT"`...)
-	for _, name := range sortedKeys(extra) {
-		hdr = append(hdr, ',')
-		hdr = appendString(hdr, name)
-		hdr = append(hdr, ':')
-		hdr = append(hdr, extra[name]...)
-	}
-	hdr = append(hdr, '}')
+	hdr := appendHeader(make([]byte, 0, 64), k.alg, k.kid, extra)
 	payload := appendClaims(make([]byte, 0, 256), c, data)
 
 	out := make([]byte, 0, b64enc.EncodedLen(len(hdr))+b64enc.EncodedLen(len(payload))+2+b64enc.EncodedLen(512))

@@ -175,9 +175,13 @@ func rsaKey(alg string, key any) (crypto.Signer, crypto.PublicKey, error) {
 	return nil, nil, fmt.Errorf("%s needs an RSA key, got %T", alg, key)
 }
 
+// maxRSABits is the largest RSA modulus accepted: its signatures are as
+// long as the modulus, and a verifier reads at most maxSignatureBytes.
+const maxRSABits = 8192
+
 // checkRSAPublicKey requires what crypto/rsa requires of a public key (a
-// positive odd modulus, an odd exponent from 3 to 2^31-1) and at least
-// minRSABits bits.
+// positive odd modulus, an odd exponent from 3 to 2^31-1) and from
+// minRSABits to maxRSABits bits.
 func checkRSAPublicKey(alg string, p *rsa.PublicKey) error {
 	switch {
 	case p.N == nil || p.N.Sign() <= 0:
@@ -186,6 +190,8 @@ func checkRSAPublicKey(alg string, p *rsa.PublicKey) error {
 		return fmt.Errorf("%s key has an even modulus N", alg)
 	case p.N.BitLen() < minRSABits:
 		return fmt.Errorf("%s key has %d bits, need at least %d", alg, p.N.BitLen(), minRSABits)
+	case p.N.BitLen() > maxRSABits:
+		return fmt.Errorf("%s key has %d bits, more than %d: its signatures would be longer than a verifier reads", alg, p.N.BitLen(), maxRSABits)
 	case p.E < 3 || p.E&1 == 0 || p.E > 1<<31-1:
 		return fmt.Errorf("%s key has public exponent %d, want an odd number from 3 to 2^31-1", alg, p.E)
 	}
@@ -312,6 +318,20 @@ func parsePEM(alg string, b []byte, signing bool) (any, error) {
 		return nil, fmt.Errorf("%s public key PEM: %w", alg, err)
 	}
 	return k, nil
+}
+
+// signatureLen returns the length in bytes of k's signatures.
+func (k *keySpec) signatureLen() int {
+	if _, size := hmacHash(k.alg); size > 0 {
+		return size
+	}
+	switch pub := k.verify.(type) {
+	case *rsa.PublicKey:
+		return (pub.N.BitLen() + 7) / 8
+	case *ecdsa.PublicKey:
+		return 2 * ((pub.Curve.Params().BitSize + 7) / 8)
+	}
+	return ed25519.SignatureSize
 }
 
 // signature computes the signature of input with k.

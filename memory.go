@@ -177,8 +177,14 @@ func (m *MemorySessionStore) Create(_ context.Context, s SessionInfo) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if old, ok := m.byID[s.ID]; ok && old.ExpiresAt.After(now) {
-		return errSessionExists
+	if old, ok := m.byID[s.ID]; ok {
+		if old.ExpiresAt.After(now) {
+			return errSessionExists
+		}
+		// The id of an expired session is free again, perhaps for another
+		// subject: take it out of its old subject's index first, or that
+		// subject's List and RevokeAll would reach the new session.
+		m.forget(s.ID, old.Subject)
 	}
 	m.byID[s.ID] = s
 	if m.bySubject[s.Subject] == nil {
@@ -342,7 +348,7 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool,
 	b.last = now
 	if len(m.buckets) >= m.nextSweep {
 		for k, x := range m.buckets {
-			if now.Sub(x.last) > x.limit.Per*time.Duration(x.limit.burst())/time.Duration(x.limit.Rate) {
+			if now.Sub(x.last) > x.limit.refillTime() {
 				delete(m.buckets, k)
 			}
 		}

@@ -260,3 +260,46 @@ func TestMemoryRateLimiterZeroAndInvalidLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryRateLimiterHugeLimitsSurviveSweeps: a bucket's refill time,
+// Per × Burst / Rate, overflows a time.Duration when Per × Burst is
+// computed first in nanoseconds (past 2^63 ns, 292 years): the sweep then
+// took a drained bucket for a refilled one and evicted it, handing the
+// client a full bucket at once.
+func TestMemoryRateLimiterHugeLimitsSurviveSweeps(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		limit  authx.Limit
+		reason string
+	}{
+		{name: "120000 a day", limit: authx.Limit{Rate: 120000, Per: 24 * time.Hour, Burst: 120000}, reason: "Per × Burst is 1.04e19 ns: past int64"},
+		{name: "2 per 200 years", limit: authx.Limit{Rate: 2, Per: 200 * 365 * 24 * time.Hour, Burst: 2}, reason: "Per × Burst is 1.26e19 ns: past int64"},
+		{name: "3 a minute", limit: authx.PerMinute(3), reason: "control: no overflow"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clock := authtest.NewClock(testNow)
+			rl := authx.NewMemoryRateLimiter(clock.Now)
+			allow := func(key string) bool {
+				ok, _, err := rl.Allow(t.Context(), key, tt.limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			for i := range tt.limit.Burst {
+				if !allow("victim") {
+					t.Fatalf("event %d of the first %d refused", i+1, tt.limit.Burst)
+				}
+			}
+			for i := range 5000 { // several sweeps
+				allow(fmt.Sprintf("other-%d", i))
+			}
+			if allow("victim") {
+				t.Errorf("victim after draining its %d events and 5000 other keys: allowed, want refused (%s)", tt.limit.Burst, tt.reason)
+			}
+		})
+	}
+}

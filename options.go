@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Option configures [New]. Options are values; a list of options is itself
@@ -114,7 +114,7 @@ func WithSecret(secret []byte) Option {
 
 // WithSigningKey signs (and verifies) tokens with alg and key:
 //   - HS256, HS384, HS512: a []byte secret of at least 32, 48, 64 bytes;
-//   - RS256/384/512, PS256/384/512: *rsa.PrivateKey (≥ 2048 bits);
+//   - RS256/384/512, PS256/384/512: *rsa.PrivateKey (2048 to 8192 bits);
 //   - ES256, ES384, ES512: *ecdsa.PrivateKey on P-256, P-384, P-521;
 //   - EdDSA: ed25519.PrivateKey.
 //
@@ -142,15 +142,30 @@ func WithSigningKey(alg string, key any) Option {
 
 // WithKeyID sets the kid header written into every token signed with the
 // signing key, and makes verification select that key by kid. Default: no
-// kid, as Python AuthX.
+// kid, as Python AuthX. It must be valid UTF-8 and short enough for the
+// header (at most 2048 bytes) a verifier reads.
 func WithKeyID(kid string) Option {
 	return optionFunc(func(c *config) {
-		if kid == "" {
-			c.errorf("empty key id")
+		if err := checkKeyID(kid); err != nil {
+			c.errorf("key id: %v", err)
 			return
 		}
 		c.signingKID = kid
 	})
+}
+
+// checkKeyID reports whether kid can be written into a header that a
+// verifier reads back as the same kid.
+func checkKeyID(kid string) error {
+	switch {
+	case kid == "":
+		return errors.New("empty key id")
+	case !utf8.ValidString(kid):
+		return fmt.Errorf("%.40q is not valid UTF-8: it would be written as U+FFFD and select no key", kid)
+	case len(appendHeader(nil, "HS256", kid, nil)) > maxHeaderBytes: // every alg name has 5 bytes
+		return fmt.Errorf("key id of %d bytes: the header would be longer than the %d bytes a verifier reads", len(kid), maxHeaderBytes)
+	}
+	return nil
 }
 
 // WithVerificationKey adds a key that verifies tokens but never signs them:
@@ -163,6 +178,12 @@ func WithKeyID(kid string) Option {
 // *ecdsa.PublicKey, ed25519.PublicKey, or PEM, certificates included).
 func WithVerificationKey(kid, alg string, key any) Option {
 	return optionFunc(func(c *config) {
+		if kid != "" {
+			if err := checkKeyID(kid); err != nil {
+				c.errorf("verification key: %v", err)
+				return
+			}
+		}
 		k, err := newKeySpec(kid, alg, key, false)
 		if err != nil {
 			c.errorf("verification key %q: %v", kid, err)
@@ -173,11 +194,12 @@ func WithVerificationKey(kid, alg string, key any) Option {
 }
 
 // WithIssuer writes iss into every token and requires it on every token
-// verified. Default: none written, none required.
+// verified. Default: none written, none required. It must be valid UTF-8
+// of at most 1024 bytes, the longest a verifier reads.
 func WithIssuer(iss string) Option {
 	return optionFunc(func(c *config) {
-		if iss == "" {
-			c.errorf("empty issuer")
+		if err := checkClaimString("issuer", iss); err != nil {
+			c.errs = append(c.errs, err)
 			return
 		}
 		c.issuer = iss
@@ -188,18 +210,13 @@ func WithIssuer(iss string) Option {
 // it) and requires every verified token to name at least one of these
 // audiences. Default: none written, and tokens that carry an aud claim are
 // rejected (RFC 7519 §4.1.3) — unlike Python AuthX, one option sets both
-// sides, so tokens we mint always verify here.
+// sides, so tokens we mint always verify here. From 1 to 32 audiences (the
+// most a verifier reads), each non-empty valid UTF-8.
 func WithAudience(aud ...string) Option {
 	return optionFunc(func(c *config) {
-		if len(aud) == 0 {
-			c.errorf("WithAudience needs at least one audience")
+		if err := checkAudience("WithAudience", aud); err != nil {
+			c.errs = append(c.errs, err)
 			return
-		}
-		for _, a := range aud {
-			if a == "" {
-				c.errorf("empty audience")
-				return
-			}
 		}
 		c.audience = append([]string(nil), aud...)
 	})
@@ -292,7 +309,8 @@ func WithTokenLocations(locs ...Location) Option {
 // scheme. Default "Authorization" and "Bearer". The scheme is matched
 // case-insensitively (RFC 9110 §11.1); a header with another scheme (Basic)
 // is not a token and lookup moves on. An empty scheme takes the whole header
-// value as the token.
+// value as the token. Denials challenge with the scheme
+// (WWW-Authenticate: Token realm="api", …), Bearer when it is empty.
 func WithHeader(name, scheme string) Option {
 	return optionFunc(func(c *config) {
 		if !validToken(name) {
@@ -445,11 +463,15 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRealm sets the realm of WWW-Authenticate challenges. Default "api".
+// It is written as an HTTP quoted-string, so it may not hold a quote, a
+// backslash or a control byte other than a tab.
 func WithRealm(realm string) Option {
 	return optionFunc(func(c *config) {
-		if strings.ContainsAny(realm, "\"\\\r\n") {
-			c.errorf("realm %q has a quote, backslash or line break", realm)
-			return
+		for i := 0; i < len(realm); i++ {
+			if b := realm[i]; b == '"' || b == '\\' || (b < ' ' && b != '\t') || b == 0x7f {
+				c.errorf("realm %q has a quote, backslash or control byte", realm)
+				return
+			}
 		}
 		c.realm = realm
 	})
@@ -457,7 +479,10 @@ func WithRealm(realm string) Option {
 
 // WithMaxTokenSize bounds the size of a token in bytes; a larger one is
 // rejected with 400 before any decoding. Default 8 KiB; between 256 bytes
-// and 1 MiB.
+// and 1 MiB. The bound holds for issuing too: New refuses one below the
+// smallest token the configuration issues (its signature, issuer and
+// audiences), and a Create… method refuses, with [ErrTokenOption], a token
+// that would pass it.
 func WithMaxTokenSize(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 256 || n > 1<<20 {
@@ -580,8 +605,61 @@ func WithTrustedProxies(cidrs ...string) Option {
 }
 
 func (c *config) err() error {
-	if len(c.errs) == 0 {
+	errs := c.errs
+	if len(errs) == 0 {
+		if err := c.checkIssuable(); err != nil {
+			errs = []error{err}
+		}
+	}
+	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(c.errs...))
+	return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
+}
+
+// checkIssuable refuses a configuration whose smallest token would not
+// verify: one whose header (with the key id) is longer than a verifier
+// reads, or whose signature, issuer and audiences alone make a token
+// longer than WithMaxTokenSize. Larger tokens are checked as they are
+// issued.
+func (c *config) checkIssuable() error {
+	if c.signing == nil {
+		return nil
+	}
+	hdr := appendHeader(nil, c.signing.alg, c.signingKID, nil)
+	if len(hdr) > maxHeaderBytes {
+		return fmt.Errorf("the token header is %d bytes, more than the %d a verifier reads", len(hdr), maxHeaderBytes)
+	}
+	smallest := &Claims{
+		Subject:   "x",
+		ID:        "00000000-0000-0000-0000-000000000000",
+		Type:      Access,
+		Issuer:    c.issuer,
+		Audience:  c.audience,
+		IssuedAt:  time.Unix(0, 0),
+		ExpiresAt: time.Unix(0, 0),
+	}
+	if c.usesCookies() {
+		smallest.CSRF = smallest.ID
+	}
+	n := b64enc.EncodedLen(len(hdr)) + 1 + b64enc.EncodedLen(len(appendClaims(nil, smallest, nil))) + 1 +
+		b64enc.EncodedLen(c.signing.signatureLen())
+	if n > c.maxToken {
+		return fmt.Errorf("the smallest token this configuration issues (%s signature, issuer, audiences) is %d bytes, more than WithMaxTokenSize(%d)",
+			c.signing.alg, n, c.maxToken)
+	}
+	return nil
+}
+
+// usesCookies reports whether tokens carry a csrf claim, for cookies.
+func (c *config) usesCookies() bool {
+	if c.cookiesSet {
+		return true
+	}
+	for _, l := range c.locations {
+		if l == InCookie {
+			return true
+		}
+	}
+	return false
 }

@@ -2,7 +2,9 @@ package authx_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -439,6 +441,145 @@ func TestTrustedProxiesInvalid(t *testing.T) {
 			_, err := authx.New[string](authx.WithSecret(secret32), authx.WithTrustedProxies("192.168.0.0/16", cidr))
 			if !errors.Is(err, authx.ErrConfig) {
 				t.Errorf("WithTrustedProxies(%q): New error = %v, want ErrConfig", cidr, err)
+			}
+		})
+	}
+}
+
+// fixedLimiter refuses every event, asking the client to retry after retry.
+type fixedLimiter struct{ retry time.Duration }
+
+func (l fixedLimiter) Allow(context.Context, string, authx.Limit) (bool, time.Duration, error) {
+	return false, l.retry, nil
+}
+
+// TestRetryAfterLongWaits: Retry-After rounds the limiter's wait up to
+// whole seconds without overflowing: rounding by adding a second first
+// wrapped waits near the longest Duration to a negative number, written
+// as "Retry-After: 1" — an invitation to retry at once.
+func TestRetryAfterLongWaits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		retry  time.Duration
+		want   string
+		reason string
+	}{
+		{name: "longest Duration", retry: math.MaxInt64, want: "9223372037", reason: "292 years, rounded up"},
+		{name: "a second short of it", retry: math.MaxInt64 - time.Second + 1, want: "9223372036", reason: "adding a second would overflow"},
+		{name: "a day", retry: 24 * time.Hour, want: "86400", reason: "control"},
+		{name: "a fraction", retry: 1500 * time.Millisecond, want: "2", reason: "rounded up"},
+		{name: "none given", retry: 0, want: "1", reason: "at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, _ := newAuth(t, authx.WithRateLimiter(fixedLimiter{tt.retry}))
+			srv := httptest.NewServer(a.RateLimit(authx.RateLimitConfig{Name: "login", Anonymous: authx.PerMinute(1)})(okHandler))
+			t.Cleanup(srv.Close)
+			resp, err := srv.Client().Post(srv.URL, "text/plain", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := limitReply{resp.StatusCode, "", resp.Header.Get("Retry-After")}
+			want := limitReply{http.StatusTooManyRequests, "", tt.want}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("limiter asking to retry after %v (-want +got): %s\n%s", tt.retry, tt.reason, diff)
+			}
+		})
+	}
+}
+
+// TestRateLimitNames: the Name is what keeps one RateLimit middleware's
+// buckets apart from another's, so it is required, and it must name them
+// unambiguously. Two middlewares without a name shared every bucket (a
+// login and a signup limit of one event each let one event through in
+// all); a name with ':' or longer than 64 bytes (cut to 64) could share
+// buckets with another name. Such middlewares now deny every request with
+// 500 and never reach the limiter.
+func TestRateLimitNames(t *testing.T) {
+	t.Parallel()
+	one := authx.PerMinute(1)
+	misconfigured := "500 misconfigured"
+	long := strings.Repeat("n", 64)
+	tests := []struct {
+		name      string
+		cfgs      [2]authx.RateLimitConfig // middlewares of one Auth, behind /0 and /1
+		keys      [2]string                // their Key funcs' answer, "" for the IP
+		want      []string                 // for requests to /0, /1, /0, /1
+		wantAsked int
+		reason    string
+	}{
+		{
+			name: "two unnamed", cfgs: [2]authx.RateLimitConfig{{Anonymous: one}, {Anonymous: one}},
+			want:   []string{misconfigured, misconfigured, misconfigured, misconfigured},
+			reason: "without a name two middlewares shared their buckets; a name is required",
+		},
+		{
+			name: "one unnamed", cfgs: [2]authx.RateLimitConfig{{Name: "login", Anonymous: one}, {Anonymous: one}},
+			want: []string{"200", misconfigured, "429 rate_limited", misconfigured}, wantAsked: 2,
+			reason: "the unnamed one denies; the named one keeps its own bucket",
+		},
+		{
+			name: "two names", cfgs: [2]authx.RateLimitConfig{{Name: "login", Anonymous: one}, {Name: "signup", Anonymous: one}},
+			want: []string{"200", "200", "429 rate_limited", "429 rate_limited"}, wantAsked: 4,
+			reason: "one bucket each",
+		},
+		{
+			name: "same name", cfgs: [2]authx.RateLimitConfig{{Name: "login", Anonymous: one}, {Name: "login", Anonymous: one}},
+			want: []string{"200", "429 rate_limited", "429 rate_limited", "429 rate_limited"}, wantAsked: 4,
+			reason: "one name, one set of buckets: how two routes share a limit on purpose",
+		},
+		{
+			name: "a colon in the name", cfgs: [2]authx.RateLimitConfig{{Name: "a", Anonymous: one}, {Name: "a:key", Anonymous: one}},
+			keys: [2]string{"key:x", "x"},
+			want: []string{"200", misconfigured, "429 rate_limited", misconfigured}, wantAsked: 2,
+			reason: `name "a" with key "key:x" and name "a:key" with key "x" made one bucket`,
+		},
+		{
+			name: "a name past 64 bytes", cfgs: [2]authx.RateLimitConfig{{Name: long, Anonymous: one}, {Name: long + "2", Anonymous: one}},
+			want: []string{"200", misconfigured, "429 rate_limited", misconfigured}, wantAsked: 2,
+			reason: "names were cut to 64 bytes, so these two shared buckets",
+		},
+		{
+			name: "a space in the name", cfgs: [2]authx.RateLimitConfig{{Name: "log in", Anonymous: one}, {Name: "login", Anonymous: one}},
+			want: []string{misconfigured, "200", misconfigured, "429 rate_limited"}, wantAsked: 2,
+			reason: "names are printable ASCII without spaces, like the keys they start",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recordingLimiter{RateLimiter: authx.NewMemoryRateLimiter(nil)}
+			a, _ := newAuth(t, authx.WithRateLimiter(rec))
+			mux := http.NewServeMux()
+			for i, cfg := range tt.cfgs {
+				if k := tt.keys[i]; k != "" {
+					cfg.Key = func(*http.Request) string { return k }
+				}
+				mux.Handle("/"+strconv.Itoa(i), a.RateLimit(cfg)(okHandler))
+			}
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			var got []string
+			for i := range 4 {
+				resp, err := srv.Client().Post(srv.URL+"/"+strconv.Itoa(i%2), "text/plain", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body struct {
+					Code string `json:"code"`
+				}
+				_ = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				got = append(got, strings.TrimSpace(strconv.Itoa(resp.StatusCode)+" "+body.Code))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("requests to /0, /1, /0, /1 (-want +got): %s\n%s", tt.reason, diff)
+			}
+			if n := len(rec.asked()); n != tt.wantAsked {
+				t.Errorf("limiter asked %d times, want %d (%s)", n, tt.wantAsked, tt.reason)
 			}
 		})
 	}

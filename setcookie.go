@@ -1,6 +1,7 @@
 package authx
 
 import (
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -26,9 +27,11 @@ func (e *engine) cookieAt(name, path, domain, value string, httpOnly bool, maxAg
 		SameSite: cc.SameSite,
 	}
 	if maxAge > 0 {
-		secs := int((maxAge + time.Second - 1) / time.Second)
-		c.MaxAge = secs
-		c.Expires = e.cfg.now().Add(time.Duration(secs) * time.Second).UTC()
+		secs := ceilSeconds(maxAge) // ≥ 1: Max-Age=0 would delete the cookie
+		c.MaxAge = int(min(secs, math.MaxInt))
+		// secs-1 seconds then one more: secs × 1s overflows for the
+		// longest lives.
+		c.Expires = e.cfg.now().Add(time.Duration(secs-1) * time.Second).Add(time.Second).UTC()
 	} else {
 		// Deletion: Max-Age=0 and an Expires in the past, with the same
 		// Path, Domain, Secure and SameSite as when set (AuthX drops them).

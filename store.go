@@ -3,6 +3,8 @@ package authx
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/bits"
 	"strings"
 	"time"
 )
@@ -207,6 +209,24 @@ func (l Limit) burst() int {
 		return l.Burst
 	}
 	return l.Rate
+}
+
+// refillTime is how long an empty bucket of a valid, non-zero l takes to
+// fill again: Per × burst / Rate, computed in 128 bits so that no limit
+// overflows (24h × 120000 is past 2^63 ns), and saturated at the longest
+// Duration when the answer itself does not fit (it is then longer than
+// 292 years).
+func (l Limit) refillTime() time.Duration {
+	hi, lo := bits.Mul64(uint64(l.Per), uint64(l.burst()))
+	rate := uint64(l.Rate)
+	if hi >= rate {
+		return math.MaxInt64 // the quotient needs more than 64 bits
+	}
+	q, _ := bits.Div64(hi, lo, rate)
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(q)
 }
 
 // String formats the limit, e.g. "5/1m0s (burst 5)".

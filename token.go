@@ -10,7 +10,9 @@ import (
 	"maps"
 	"slices"
 	"time"
+	"unicode/utf8"
 
+	"github.com/authx-go/authx/internal/jsonscan"
 	"github.com/authx-go/authx/internal/scope"
 )
 
@@ -48,6 +50,39 @@ func (s *tokenSettings) errorf(format string, args ...any) {
 	s.errs = append(s.errs, fmt.Errorf("%w: "+format, append([]any{ErrTokenOption}, args...)...))
 }
 
+func (s *tokenSettings) fail(err error) {
+	s.errs = append(s.errs, fmt.Errorf("%w: %w", ErrTokenOption, err))
+}
+
+// The checks below apply the decoder's bounds (jws.go, claims.go) to what
+// is about to be issued, so that an Auth never mints a token it cannot
+// verify: each option checks its own values, settings their number, and
+// issue what only the signed token shows (its size; its header, decoded as
+// a verifier decodes it).
+
+// checkName reports whether name, a custom claim or header field name,
+// is written as itself: valid UTF-8.
+func checkName(what, name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%s %.40q is not valid UTF-8: it would be written as U+FFFD, as another name", what, name)
+	}
+	return nil
+}
+
+// checkValue reports whether raw, a value encoding/json wrote, is one the
+// decoder reads back (nested at most jsonscan.MaxDepth deep).
+func checkValue(raw []byte) error {
+	sc := jsonscan.New(raw)
+	_, err := sc.Skip()
+	if err == nil {
+		err = sc.End()
+	}
+	if err != nil {
+		return fmt.Errorf("a verifier would refuse it: %w", err)
+	}
+	return nil
+}
+
 // FreshLogin marks an access token as fresh: issued right after the user
 // proved who they are (password, passkey), not by a refresh. [Fresh]
 // guards admit only such tokens. Refresh tokens are never fresh.
@@ -74,15 +109,25 @@ func Grant(scopes ...string) TokenOption {
 
 // Claim adds one custom claim, flattened at the top level of the token as
 // Python AuthX's data= does, and read back with [Claims.Get]. value is
-// encoded with encoding/json. Registered and authx names (sub, exp, type,
-// scopes, …, in any letter case) are refused with [ErrTokenOption].
+// encoded with encoding/json, nested at most 32 deep, and name is valid
+// UTF-8: a verifier reads no other. Registered and authx names (sub, exp,
+// type, scopes, …, in any letter case) and a name given twice are refused
+// with [ErrTokenOption]; so are more than 128 custom claims, and claims
+// that make the token longer than [WithMaxTokenSize].
 func Claim(name string, value any) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
 		if err := checkDataName(name); err != nil {
 			s.errs = append(s.errs, err)
 			return
 		}
+		if err := checkName("custom claim", name); err != nil {
+			s.fail(err)
+			return
+		}
 		raw, err := json.Marshal(value)
+		if err == nil {
+			err = checkValue(raw)
+		}
 		if err != nil {
 			s.errorf("custom claim %q: %v", name, err)
 			return
@@ -151,26 +196,25 @@ func RefreshExpiresIn(d time.Duration) TokenOption {
 }
 
 // ForAudience sets the token's aud claim instead of the configured
-// audience, e.g. to mint a token for another service.
+// audience, e.g. to mint a token for another service: 1 to 32 non-empty
+// valid UTF-8 audiences.
 func ForAudience(aud ...string) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if len(aud) == 0 || len(aud) > maxAudiences {
-			s.errorf("ForAudience needs 1 to %d audiences", maxAudiences)
+		if err := checkAudience("ForAudience", aud); err != nil {
+			s.fail(err)
 			return
-		}
-		for _, a := range aud {
-			if a == "" {
-				s.errorf("empty audience")
-				return
-			}
 		}
 		s.audience = append([]string(nil), aud...)
 	})
 }
 
 // ExtraHeader adds a field to the token's JOSE header (Python AuthX's
-// headers=). Fields authx controls or refuses (alg, kid, typ, crit, jwk,
-// jku, x5u, x5c, …) are refused with [ErrTokenOption].
+// headers=). value is encoded with encoding/json, nested at most 32 deep,
+// and name is valid UTF-8. Fields authx controls or refuses (alg, kid, typ,
+// crit, jwk, jku, x5u, x5c, …, in any letter case) and a name given twice
+// are refused with [ErrTokenOption], as [Claim] refuses them; so are more
+// than 16 fields, and fields that make the header longer than the 2048
+// bytes a verifier reads.
 func ExtraHeader(name string, value any) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
 		if name == "" {
@@ -181,13 +225,24 @@ func ExtraHeader(name string, value any) TokenOption {
 			s.errorf("header %q is reserved", name)
 			return
 		}
+		if err := checkName("header", name); err != nil {
+			s.fail(err)
+			return
+		}
 		raw, err := json.Marshal(value)
+		if err == nil {
+			err = checkValue(raw)
+		}
 		if err != nil {
 			s.errorf("header %q: %v", name, err)
 			return
 		}
 		if s.headers == nil {
 			s.headers = make(map[string]json.RawMessage)
+		}
+		if _, dup := s.headers[name]; dup {
+			s.errorf("header %q given twice", name)
+			return
 		}
 		s.headers[name] = raw
 	})
@@ -201,8 +256,8 @@ func ExtraHeader(name string, value any) TokenOption {
 // lives.
 func Session(id string) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if id == "" || len(id) > maxClaimString {
-			s.errorf("session id must be 1 to %d bytes", maxClaimString)
+		if err := checkClaimString("session id", id); err != nil {
+			s.fail(err)
 			return
 		}
 		s.sid = id
@@ -229,8 +284,8 @@ func ValidFrom(t time.Time) TokenOption {
 // revocation is by jti. Not allowed in CreateTokenPair.
 func TokenID(jti string) TokenOption {
 	return tokenOptionFunc(func(s *tokenSettings) {
-		if jti == "" || len(jti) > maxClaimString {
-			s.errorf("token id must be 1 to %d bytes", maxClaimString)
+		if err := checkClaimString("token id", jti); err != nil {
+			s.fail(err)
 			return
 		}
 		s.jti = jti
@@ -250,7 +305,10 @@ type TokenPair struct {
 
 // CreateAccessToken issues an access token for sub, with the configured TTL,
 // issuer and audience unless options say otherwise. When cookies are among
-// the token locations, the token carries a random csrf claim.
+// the token locations, the token carries a random csrf claim. sub is 1 to
+// 1024 bytes of valid UTF-8. A token the Auth could not verify — longer
+// than [WithMaxTokenSize], or with a value a verifier refuses — is not
+// issued: the error wraps [ErrTokenOption].
 func (a *Auth[T]) CreateAccessToken(sub string, opts ...TokenOption) (string, error) {
 	s, err := a.issueSettings(sub, opts)
 	if err != nil {
@@ -333,8 +391,8 @@ func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, erro
 	if a.e.keys.signing == nil {
 		return nil, ErrNoSigningKey
 	}
-	if sub == "" || len(sub) > maxClaimString {
-		return nil, fmt.Errorf("%w: subject must be 1 to %d bytes", ErrTokenOption, maxClaimString)
+	if err := checkClaimString("subject", sub); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenOption, err)
 	}
 	s := &tokenSettings{}
 	for _, o := range opts {
@@ -348,6 +406,9 @@ func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, erro
 	}
 	if len(s.data) > maxCustomClaims {
 		s.errorf("%d custom claims, more than %d", len(s.data), maxCustomClaims)
+	}
+	if len(s.headers) > maxExtraHeaders {
+		s.errorf("%d extra header fields, more than %d", len(s.headers), maxExtraHeaders)
 	}
 	if len(s.errs) > 0 {
 		return nil, errors.Join(s.errs...)
@@ -429,7 +490,31 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 	if err != nil {
 		return "", nil, fmt.Errorf("authx: signing: %w", err)
 	}
+	if err := a.e.readable(tok); err != nil {
+		return "", nil, err
+	}
 	return tok, c, nil
+}
+
+// readable checks what only a signed token shows against the decoder: its
+// size against WithMaxTokenSize, and its header (the extra fields
+// together may pass maxHeaderBytes), decoded as a verifier decodes it. The
+// claims need no second reading: the options and settings bound each of
+// them, and decoding them again would double the cost of issuing. A token
+// that fails is an [ErrTokenOption]: the options made it unreadable.
+func (e *engine) readable(tok string) error {
+	if len(tok) > e.cfg.maxToken {
+		return fmt.Errorf("%w: the token is %d bytes, more than the WithMaxTokenSize(%d) a verifier reads", ErrTokenOption, len(tok), e.cfg.maxToken)
+	}
+	d1, _, err := splitToken(tok)
+	if err == nil {
+		var hbuf [256]byte
+		_, err = e.keys.decodeHeader(tok[:d1], hbuf[:])
+	}
+	if err != nil {
+		return fmt.Errorf("%w: a verifier would refuse the token's header: %w", ErrTokenOption, err)
+	}
+	return nil
 }
 
 // checkDates refuses to mint a token whose iat, exp or nbf (from the clock,
@@ -451,17 +536,7 @@ func checkDates(c *Claims) error {
 	return nil
 }
 
-func (a *Auth[T]) usesCookies() bool {
-	if a.e.cfg.cookiesSet {
-		return true
-	}
-	for _, l := range a.e.cfg.locations {
-		if l == InCookie {
-			return true
-		}
-	}
-	return false
-}
+func (a *Auth[T]) usesCookies() bool { return a.e.cfg.usesCookies() }
 
 // uuid4 returns a random RFC 9562 version 4 UUID, the format Python AuthX
 // uses for jti and csrf.

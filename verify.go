@@ -173,6 +173,7 @@ func (e *engine) deny(w http.ResponseWriter, r *http.Request, err *Error) {
 	if err.clearCookies != "" {
 		e.clearTossed(w, r, TokenType(err.clearCookies))
 	}
+	err = err.challengedWith(e.cfg.scheme) // the challenge names WithHeader's scheme
 	if e.cfg.onError != nil {
 		e.cfg.onError(w, r, err)
 		return

@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,15 +72,19 @@ func Pair[T any](tb testing.TB, a *authx.Auth[T], sub string, opts ...authx.Toke
 func ExpiredToken[T any](tb testing.TB, a *authx.Auth[T], sub string, opts ...authx.TokenOption) string {
 	tb.Helper()
 	now := issuedAt(tb, Token(tb, a, sub))
-	return Token(tb, a, sub, append(opts, authx.ExpiresAt(now.Add(-time.Minute)))...)
+	return Token(tb, a, sub, append(slices.Clip(opts), authx.ExpiresAt(now.Add(-time.Minute)))...)
 }
 
-// NotYetValidToken issues an access token for sub whose nbf is one hour
-// ahead of a's clock.
+// NotYetValidToken issues an access token for sub that becomes valid one
+// hour after a's clock (its nbf, beyond any leeway) and is then valid for
+// the lifetime opts give a token issued now (the access TTL unless
+// ExpiresIn or ExpiresAt say otherwise): advance the clock past the hour
+// and it verifies.
 func NotYetValidToken[T any](tb testing.TB, a *authx.Auth[T], sub string, opts ...authx.TokenOption) string {
 	tb.Helper()
-	now := issuedAt(tb, Token(tb, a, sub))
-	return Token(tb, a, sub, append(opts, authx.ValidFrom(now.Add(time.Hour)))...)
+	iat, exp := times(tb, Token(tb, a, sub, opts...))
+	nbf := iat.Add(time.Hour)
+	return Token(tb, a, sub, append(slices.Clip(opts), authx.ValidFrom(nbf), authx.ExpiresAt(nbf.Add(exp.Sub(iat))))...)
 }
 
 // WrongTypeToken issues a refresh token for sub: the wrong type for an
@@ -157,15 +162,23 @@ func decodeSegment(tb testing.TB, seg string, v any) {
 // issuedAt reads the iat of a token a just minted: a's clock, to the second.
 func issuedAt(tb testing.TB, tok string) time.Time {
 	tb.Helper()
+	iat, _ := times(tb, tok)
+	return iat
+}
+
+// times reads the iat and exp of a token a just minted.
+func times(tb testing.TB, tok string) (iat, exp time.Time) {
+	tb.Helper()
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
 		tb.Fatalf("authtest: not a JWT")
 	}
 	var c struct {
 		Iat int64 `json:"iat"`
+		Exp int64 `json:"exp"`
 	}
 	decodeSegment(tb, parts[1], &c)
-	return time.Unix(c.Iat, 0)
+	return time.Unix(c.Iat, 0), time.Unix(c.Exp, 0)
 }
 
 // Request returns a new server request (httptest.NewRequest) for method and

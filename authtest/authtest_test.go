@@ -12,6 +12,7 @@ import (
 	"github.com/authx-go/authx"
 	"github.com/authx-go/authx/authtest"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var now = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -140,5 +141,51 @@ func TestClockExpiresTokens(t *testing.T) {
 	clock.Advance(time.Minute)
 	if _, err := a.Verify(t.Context(), tok); !errors.Is(err, authx.ErrExpired) {
 		t.Errorf("after the TTL: %v, want ErrExpired", err)
+	}
+}
+
+// TestNotYetValidTokenBecomesValid: a not-yet-valid token is one that
+// will be valid: refused before its nbf (an hour ahead), valid from it for
+// its usual lifetime, then expired. Its exp used to come before its nbf,
+// so that it was never valid at all.
+func TestNotYetValidTokenBecomesValid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		opts   []authx.Option
+		tokOpt []authx.TokenOption
+		leeway time.Duration
+		life   time.Duration // from nbf to exp
+		reason string
+	}{
+		{name: "default TTL", life: 15 * time.Minute, reason: "the access TTL, counted from nbf"},
+		{name: "WithAccessTTL", opts: []authx.Option{authx.WithAccessTTL(2 * time.Hour)}, life: 2 * time.Hour, reason: "the configured TTL"},
+		{name: "ExpiresIn", tokOpt: []authx.TokenOption{authx.ExpiresIn(time.Minute)}, life: time.Minute, reason: "a lifetime asked for"},
+		{name: "with a leeway", leeway: time.Minute, life: 15 * time.Minute, reason: "an hour ahead is beyond any leeway"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, clock := newAuth(t, append(tt.opts, authx.WithLeeway(tt.leeway))...)
+			tok := authtest.NotYetValidToken(t, a, "alice", tt.tokOpt...)
+			leeway := tt.leeway
+			steps := []struct {
+				at   time.Duration // after issue
+				want error
+			}{
+				{0, authx.ErrNotYetValid},
+				{time.Hour - leeway - time.Second, authx.ErrNotYetValid},
+				{time.Hour, nil},
+				{time.Hour + tt.life - time.Second, nil},
+				{time.Hour + tt.life + leeway, authx.ErrExpired},
+			}
+			for _, st := range steps {
+				clock.Set(now.Add(st.at))
+				_, err := a.Verify(t.Context(), tok)
+				if diff := cmp.Diff(st.want, err, cmpopts.EquateErrors()); diff != "" {
+					t.Errorf("Verify %v after issue (-want +got): %s\n%s", st.at, tt.reason, diff)
+				}
+			}
+		})
 	}
 }

@@ -41,7 +41,13 @@
 //
 // # Key layout
 //
-// Every key starts with the prefix ([WithPrefix], default "authx:"). Ids,
+// Every key is the prefix ([WithPrefix], default "authx:"), then a '{',
+// which no prefix may hold: the prefix is the part of a key before its
+// first '{', so stores under different prefixes never share a key, and a
+// store's keys are exactly those matching <prefix>{* (SCAN, ACL key
+// patterns; '{' is not a glob character). Single keys go on with "{}", an
+// empty hash tag that Redis Cluster ignores (it hashes the whole key), the
+// keys of a subject's sessions with the subject's hash tag. Ids,
 // subjects and rate-limit keys come from clients and may hold any bytes, so
 // each is written as enc(x): x itself when it is 1 to 64 bytes of
 // [A-Za-z0-9._:@-], else "~" followed by the unpadded base64url SHA-256 of
@@ -51,24 +57,24 @@
 // another key, escape its kind or choose a Redis Cluster slot. With the
 // default prefix no key is longer than 150 bytes.
 //
-//	authx:bl:<enc id>                    blocklist entry: "1", PX until the revocation lapses
-//	authx:rt:<enc jti>                   spent refresh token: "<unix ns of first use> <nonce>", PX until it expires
-//	authx:rl:<enc key>                   rate-limit state (redis_rate's GCRA), EX until it is full again
-//	authx:sid:<enc id>                   session id → subject: "<nonce> <subject>", PXAT the session's expiry
+//	authx:{}bl:<enc id>                  blocklist entry: "1", PX until the revocation lapses
+//	authx:{}rt:<enc jti>                 spent refresh token: "<unix ns of first use> <nonce>", PX until it expires
+//	authx:{}rl:<enc key>                 rate-limit state (redis_rate's GCRA), EX until it is full again
+//	authx:{}sid:<enc id>                 session id → subject: "<nonce> <subject>", PXAT the session's expiry
 //	authx:{sub:<enc subject>}:sess:<enc id>
 //	                                     session hash, PXAT its expiry (kept after revocation)
 //	authx:{sub:<enc subject>}:sessions   the subject's index: sorted set of <enc id>, scored by
 //	                                     expiry (unix ms); PXAT its latest session's expiry
 //
-// The part in braces is a Redis Cluster hash tag: a subject's sessions and
-// its index live in one slot, so that writing a session with its index
-// entry, listing a subject's sessions (pruning index members whose session
-// has expired) and revoking them all are each one atomic Lua script. Those scripts reach the
-// session keys through the index, in the same slot, which Redis Cluster
-// allows. Every other operation touches one key, or (IsRevoked) pipelines
-// one EXISTS per key, which works across slots. Session lookups by id read
-// the sid pointer first (a second round trip), since the session key is
-// placed by its subject.
+// The subject's part in braces is a Redis Cluster hash tag: a subject's
+// sessions and its index live in one slot, so that writing a session with
+// its index entry, listing a subject's sessions (pruning index members
+// whose session has expired) and revoking them all are each one atomic Lua
+// script. Those scripts reach the session keys through the index, in the
+// same slot, which Redis Cluster allows. Every other operation touches one
+// key, or (IsRevoked) pipelines one EXISTS per key, which works across
+// slots. Session lookups by id read the sid pointer first (a second round
+// trip), since the session key is placed by its subject.
 //
 // A session hash holds the fields id, sub, ip, ua, active ("1" or "0"),
 // created_s/created_ns, last_s/last_ns, expires_s/expires_ns (Unix seconds

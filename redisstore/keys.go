@@ -36,12 +36,21 @@ func safeByte(c byte) bool {
 	return false
 }
 
+// Every key is the prefix, then '{', which no prefix may hold: the prefix
+// is the part of a key before its first '{', so stores under different
+// prefixes share no key (with prefix + kind + id, the store under p+"bl:"
+// revoking "x" wrote p's entry for "bl:x"). Single keys follow the prefix
+// with "{}", a hash tag Redis Cluster ignores (an empty one: the whole key
+// is hashed, spreading them over the slots); a subject's session keys and
+// index follow it with their hash tag, "{sub:<enc subject>}".
+const single = "{}"
+
 // Kinds of single keys: prefix + kind + enc(id).
 const (
-	kindBlock   = "bl:"
-	kindRefresh = "rt:"
-	kindLimit   = "rl:"
-	kindSession = "sid:" // session id → subject
+	kindBlock   = single + "bl:"
+	kindRefresh = single + "rt:"
+	kindLimit   = single + "rl:"
+	kindSession = single + "sid:" // session id → subject
 )
 
 func (s *Store) key(kind, id string) string { return s.prefix + kind + enc(id) }

@@ -39,10 +39,13 @@ type optionFunc func(*Store)
 func (f optionFunc) apply(s *Store) { f(s) }
 
 // WithPrefix sets the prefix of every key. Default "authx:". Stores on one
-// Redis with different prefixes share nothing; replicas that must share
-// state use the same prefix. It must not contain '{' or '}' (the hash tags
-// that keep a subject's sessions in one Redis Cluster slot are the store's
-// own); an invalid prefix makes every call fail with [ErrConfig].
+// Redis with different prefixes share nothing, whatever the prefixes ("p"
+// and "p:bl:" too); replicas that must share state use the same prefix.
+// It must not contain '{' or '}': every key is the prefix, then a '{' that
+// starts the store's own part (see the package doc), so that no key of
+// one prefix is a key of another, and the hash tags that keep a subject's
+// sessions in one Redis Cluster slot are the store's own. An invalid
+// prefix makes every call fail with [ErrConfig].
 func WithPrefix(p string) Option {
 	return optionFunc(func(s *Store) {
 		if strings.ContainsAny(p, "{}") {

@@ -210,7 +210,7 @@ func TestBlocklistKeepsLaterExpiry(t *testing.T) {
 					t.Fatalf("Revoke(+%v): %v", d, err)
 				}
 			}
-			ttl, err := raw(t).PTTL(t.Context(), prefix+"bl:jti-1").Result()
+			ttl, err := raw(t).PTTL(t.Context(), prefix+"{}bl:jti-1").Result()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -318,7 +318,7 @@ func TestNeverSwallowed(t *testing.T) {
 	}{
 		{
 			name: "refresh entry not ours",
-			key:  "rt:jti-1",
+			key:  "{}rt:jti-1",
 			setup: func(ctx context.Context, c *redis.Client, k string) error {
 				return c.Set(ctx, k, "garbage", time.Hour).Err()
 			},
@@ -330,7 +330,7 @@ func TestNeverSwallowed(t *testing.T) {
 		},
 		{
 			name:  "refresh entry of the wrong type",
-			key:   "rt:jti-1",
+			key:   "{}rt:jti-1",
 			setup: func(ctx context.Context, c *redis.Client, k string) error { return c.HSet(ctx, k, "a", "b").Err() },
 			op: func(ctx context.Context, s *redisstore.Store) error {
 				_, _, err := s.Spend(ctx, "jti-1", time.Now().Add(time.Hour))
@@ -340,7 +340,7 @@ func TestNeverSwallowed(t *testing.T) {
 		},
 		{
 			name: "session pointer not ours",
-			key:  "sid:s-1",
+			key:  "{}sid:s-1",
 			setup: func(ctx context.Context, c *redis.Client, k string) error {
 				return c.Set(ctx, k, "garbage", time.Hour).Err()
 			},
@@ -352,9 +352,9 @@ func TestNeverSwallowed(t *testing.T) {
 		},
 		{
 			name: "session hash not ours",
-			key:  "sid:s-1",
+			key:  "{}sid:s-1",
 			setup: func(ctx context.Context, c *redis.Client, k string) error {
-				prefix := strings.TrimSuffix(k, "sid:s-1")
+				prefix := strings.TrimSuffix(k, "{}sid:s-1")
 				if err := c.Set(ctx, k, "nonce alice", time.Hour).Err(); err != nil {
 					return err
 				}
@@ -378,7 +378,7 @@ func TestNeverSwallowed(t *testing.T) {
 		},
 		{
 			name:  "rate-limit state not ours",
-			key:   "rl:login",
+			key:   "{}rl:login",
 			setup: func(ctx context.Context, c *redis.Client, k string) error { return c.HSet(ctx, k, "a", "b").Err() },
 			op: func(ctx context.Context, s *redisstore.Store) error {
 				_, _, err := s.Allow(ctx, "login", authx.PerMinute(3))
@@ -488,6 +488,7 @@ func TestRateLimit(t *testing.T) {
 	}{
 		{name: "3 a minute", limit: authx.PerMinute(3), n: 4, want: []bool{true, true, true, false}, wantRetry: 20 * time.Second},
 		{name: "burst 0 is rate", limit: authx.Limit{Rate: 2, Per: time.Minute}, n: 3, want: []bool{true, true, false}, wantRetry: 30 * time.Second},
+		{name: "2 per 200 years", limit: authx.Limit{Rate: 2, Per: 200 * 365 * 24 * time.Hour, Burst: 2}, n: 3, want: []bool{true, true, false}, wantRetry: 100 * 365 * 24 * time.Hour},
 		{name: "zero limit allows", limit: authx.Limit{}, n: 5, want: []bool{true, true, true, true, true}},
 		{name: "negative rate", limit: authx.Limit{Rate: -1, Per: time.Second}, n: 1, wantErr: redisstore.ErrInvalidLimit},
 		{name: "no period", limit: authx.Limit{Rate: 1}, n: 1, wantErr: redisstore.ErrInvalidLimit},
@@ -519,7 +520,7 @@ func TestRateLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantKeys := []string{prefix + "rl:login:ip:192.0.2.1"}
+			wantKeys := []string{prefix + "{}rl:login:ip:192.0.2.1"}
 			if tt.limit.Rate == 0 {
 				wantKeys = nil
 			}
@@ -705,6 +706,110 @@ func TestOddBytes(t *testing.T) {
 			t.Errorf("hash tag %q is on %v; want a subject's sessions and its index in one slot", tag, kinds)
 		}
 	}
+}
+
+// TestPrefixesShareNothing: stores on one Redis under different prefixes
+// share no key, whatever the prefixes and ids. Keys used to be prefix +
+// kind + id, so that the store under p+"bl:" revoking "x" wrote the key
+// of p's blocklist entry for "bl:x": p's IsRevoked("bl:x") was true, a
+// spent refresh token or a drained bucket under one prefix was another's,
+// and a blocklist entry under p+"sid:" was a corrupt session pointer
+// under p.
+func TestPrefixesShareNothing(t *testing.T) {
+	t.Parallel()
+	later := time.Now().Add(time.Hour)
+	one := authx.Limit{Rate: 1, Per: time.Minute}
+	tests := []struct {
+		name   string
+		suffix string                                                       // the writer's prefix is the reader's + suffix
+		write  func(ctx context.Context, w *redisstore.Store) error         // by the store under the longer prefix
+		read   func(ctx context.Context, r *redisstore.Store) (bool, error) // by the other: true if it saw the write
+		reason string
+	}{
+		{
+			name: "blocklist", suffix: "bl:",
+			write:  func(ctx context.Context, w *redisstore.Store) error { return w.Revoke(ctx, "x", later) },
+			read:   func(ctx context.Context, r *redisstore.Store) (bool, error) { return r.IsRevoked(ctx, "bl:x") },
+			reason: `p+"bl:" revoking "x" revoked "bl:x" under p`,
+		},
+		{
+			name: "refresh", suffix: "rt:",
+			write: func(ctx context.Context, w *redisstore.Store) error {
+				_, _, err := w.Spend(ctx, "x", later)
+				return err
+			},
+			read: func(ctx context.Context, r *redisstore.Store) (bool, error) {
+				first, _, err := r.Spend(ctx, "rt:x", later)
+				return !first, err
+			},
+			reason: `p+"rt:" spending "x" spent "rt:x" under p`,
+		},
+		{
+			name: "rate limit", suffix: "rl:",
+			write: func(ctx context.Context, w *redisstore.Store) error { _, _, err := w.Allow(ctx, "x", one); return err },
+			read: func(ctx context.Context, r *redisstore.Store) (bool, error) {
+				ok, _, err := r.Allow(ctx, "rl:x", one)
+				return !ok, err
+			},
+			reason: `p+"rl:" draining "x" drained "rl:x" under p`,
+		},
+		{
+			name: "session id", suffix: "sid:",
+			write: func(ctx context.Context, w *redisstore.Store) error {
+				return w.Sessions().Create(ctx, authx.SessionInfo{ID: "x", Subject: "bob", ExpiresAt: later})
+			},
+			read: func(ctx context.Context, r *redisstore.Store) (bool, error) {
+				err := r.Sessions().Create(ctx, authx.SessionInfo{ID: "sid:x", Subject: "carol", ExpiresAt: later})
+				return errors.Is(err, redisstore.ErrSessionExists), ignore(err, redisstore.ErrSessionExists)
+			},
+			reason: `p+"sid:" creating session "x" took the id "sid:x" under p`,
+		},
+		{
+			name: "blocklist entry as a session pointer", suffix: "sid:",
+			write: func(ctx context.Context, w *redisstore.Store) error { return w.Revoke(ctx, "x", later) },
+			read: func(ctx context.Context, r *redisstore.Store) (bool, error) {
+				_, found, err := r.Sessions().Get(ctx, "bl:x")
+				return found || errors.Is(err, redisstore.ErrCorrupt), ignore(err, redisstore.ErrCorrupt)
+			},
+			reason: `p+"sid:" revoking "x" wrote what p read as the pointer of session "bl:x"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := testPrefix(t)
+			reader, writer := storeOn(t, redisAddr(), p), storeOn(t, redisAddr(), p+tt.suffix)
+			if err := tt.write(t.Context(), writer); err != nil {
+				t.Fatalf("write under %q: %v", p+tt.suffix, err)
+			}
+			saw, err := tt.read(t.Context(), reader)
+			if err != nil {
+				t.Fatalf("read under %q: %v", p, err)
+			}
+			if saw {
+				t.Errorf("the store under %q saw a write of the store under %q: %s", p, p+tt.suffix, tt.reason)
+			}
+			// Every key names its store: the prefix is the part of the key
+			// before its first '{', which no prefix may hold.
+			keys, err := scanKeys(t.Context(), raw(t), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				if before, _, _ := strings.Cut(k, "{"); before != p && before != p+tt.suffix {
+					t.Errorf("key %q: the part before its first '{' is %q, not a store's prefix", k, before)
+				}
+			}
+		})
+	}
+}
+
+// ignore returns err unless it matches target.
+func ignore(err, target error) error {
+	if errors.Is(err, target) {
+		return nil
+	}
+	return err
 }
 
 // hashTag returns the part of key Redis Cluster hashes, if it is not the

@@ -20,6 +20,7 @@ func (s *suite) sessionStore(t *testing.T) {
 	t.Run("Revoke", s.sessionRevoke)
 	t.Run("RevokeAll", s.sessionRevokeAll)
 	t.Run("Expiry", s.sessionExpiry)
+	t.Run("ExpiredIDReused", s.sessionExpiredIDReused)
 	t.Run("OddIDs", s.sessionOddIDs)
 	t.Run("IDsAreNotSubjects", s.sessionIDsAreNotSubjects)
 	t.Run("PrefixSubjects", s.sessionPrefixSubjects)
@@ -305,6 +306,39 @@ func (s *suite) sessionExpiry(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"long"}, revokeAll(t, ss, "alice")); diff != "" {
 		t.Errorf("RevokeAll(alice) after expiry: an expired session is not reported (-want +got):\n%s", diff)
+	}
+}
+
+// sessionExpiredIDReused: once a session has expired its id is free, and
+// a session of another subject may take it. The new session is the new
+// subject's alone: the old subject's List and RevokeAll must not reach it
+// (a store that keeps the id in the old subject's index ends bob's
+// session when alice logs out everywhere).
+func (s *suite) sessionExpiredIDReused(t *testing.T) {
+	ss := s.h.NewSessionStore(t)
+	old := s.session("reused", "alice", time.Minute)
+	old.ExpiresAt = s.h.Now().Add(shortTTL)
+	create(t, ss, old, s.session("alice-long", "alice", 2*time.Minute))
+	s.h.Advance(t, pastShort)
+	create(t, ss, s.session("reused", "bob", 0))
+
+	if got, ok := get(t, ss, "reused"); !ok || got.Subject != "bob" || !got.Active {
+		t.Errorf("Get(reused) = subject %q, active %v, found %v; want bob's active session", got.Subject, got.Active, ok)
+	}
+	if diff := cmp.Diff([]string{"alice-long"}, listIDs(t, ss, "alice")); diff != "" {
+		t.Errorf("List(alice) after bob took her expired session's id (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"alice-long"}, revokeAll(t, ss, "alice")); diff != "" {
+		t.Errorf("RevokeAll(alice): only her own sessions, not bob's on her old id (-want +got):\n%s", diff)
+	}
+	if got, ok := get(t, ss, "reused"); !ok || !got.Active {
+		t.Errorf("Get(reused) after RevokeAll(alice) = active %v, found %v; want bob's session active", got.Active, ok)
+	}
+	if diff := cmp.Diff([]string{"reused"}, listIDs(t, ss, "bob")); diff != "" {
+		t.Errorf("List(bob) (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"reused"}, revokeAll(t, ss, "bob")); diff != "" {
+		t.Errorf("RevokeAll(bob) (-want +got):\n%s", diff)
 	}
 }
 

@@ -467,5 +467,3 @@ func (s *suite) sessionConcurrent(t *testing.T) {
 		t.Errorf("RevokeAll(crowd) (-want +got):\n%s", diff)
 	}
 }
-
-// -- RateLimiter --------------------------------------------------------

@@ -463,35 +463,18 @@ func TestTokenResponsesNoStore(t *testing.T) {
 		Pragma       string
 	}
 	noStore := func(status int) view { return view{status, "no-store", "no-cache"} }
-	get := func(srv, path string, cookies []*http.Cookie, lines ...string) view {
-		r, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv+path, nil)
+	send := func(method, url string, cookies []*http.Cookie, lines ...string) view {
 		for _, c := range cookies {
-			r.AddCookie(c)
+			lines = append(lines, "Cookie", c.String())
 		}
-		for i := 0; i+1 < len(lines); i += 2 {
-			r.Header.Add(lines[i], lines[i+1])
-		}
-		resp, err := http.DefaultClient.Do(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := rawCall(t, url, method, lines...)
 		return view{resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Pragma")}
 	}
+	get := func(srv, path string, cookies []*http.Cookie, lines ...string) view {
+		return send(http.MethodGet, srv+path, cookies, lines...)
+	}
 	post := func(srv, path string, cookies []*http.Cookie, lines ...string) view {
-		r, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv+path, nil)
-		for _, c := range cookies {
-			r.AddCookie(c)
-		}
-		for i := 0; i+1 < len(lines); i += 2 {
-			r.Header.Add(lines[i], lines[i+1])
-		}
-		resp, err := http.DefaultClient.Do(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return view{resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Pragma")}
+		return send(http.MethodPost, srv+path, cookies, lines...)
 	}
 	checks := []struct {
 		name string

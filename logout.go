@@ -19,10 +19,6 @@ import (
 // cannot record the revocation answers 503.
 func (a *Auth[T]) LogoutHandler() http.Handler {
 	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.configured(); err != nil {
-			a.WriteError(w, r, err)
-			return
-		}
 		e := a.e
 		var found, fromCookie []*Claims
 		// The access token where guards look for it; a refresh token in each

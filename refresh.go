@@ -79,10 +79,6 @@ func renewal(c *Claims) tokenOptionFunc {
 // exactly one succeeds.
 func (a *Auth[T]) RefreshHandler() http.Handler {
 	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.configured(); err != nil {
-			a.WriteError(w, r, err)
-			return
-		}
 		e := a.e
 		c, loc, err := a.findRefresh(r)
 		if err != nil {
@@ -247,10 +243,15 @@ func (e *engine) renewedAccessEnd(end time.Time) time.Time {
 	return earliest(e.cfg.now().Add(e.cfg.accessTTL), end)
 }
 
-// postOnly serves h for POST requests and answers every other method 405
-// with Allow: POST and the JSON error body.
+// postOnly serves h, an endpoint of a configured Auth, for POST requests;
+// it answers every other method 405 with Allow: POST and the JSON error
+// body, and everything 500 for a nil Auth.
 func (a *Auth[T]) postOnly(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.configured(); err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			a.WriteError(w, r, newError(ErrMethodNotAllowed, nil))

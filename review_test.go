@@ -5,7 +5,6 @@ package authx_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -182,23 +181,12 @@ func TestTicketSurvivesARefusedOrigin(t *testing.T) {
 	t.Parallel()
 	s := newWSSite(t, nil)
 	tok := authtest.Token(t, s.a, "alice", authx.ExpiresIn(10*time.Minute))
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.srv.URL+"/ws/ticket", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := s.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body struct{ Ticket string }
-	err = json.NewDecoder(resp.Body).Decode(&body)
-	resp.Body.Close()
-	if err != nil || body.Ticket == "" {
-		t.Fatalf("ticket: %v %+v", err, body)
-	}
-	_, refused := s.dial(t, "ticket="+body.Ticket, &websocket.DialOptions{HTTPHeader: header("Origin", "https://evil.example")})
+	ticket := s.ticket(t, tok)
+	_, refused := s.dial(t, "ticket="+ticket, &websocket.DialOptions{HTTPHeader: header("Origin", "https://evil.example")})
 	if refused.Status != http.StatusForbidden {
 		t.Fatalf("foreign origin: %+v", refused)
 	}
-	conn, ok := s.dial(t, "ticket="+body.Ticket, nil)
+	conn, ok := s.dial(t, "ticket="+ticket, nil)
 	if ok.Status != http.StatusSwitchingProtocols {
 		t.Fatalf("the same ticket from the right origin: %+v", ok)
 	}

@@ -500,20 +500,28 @@ func TestWebSocketTicket(t *testing.T) {
 	}
 }
 
-func TestWebSocketTicketRevokedWithAccessToken(t *testing.T) {
-	t.Parallel()
-	s := newWSSite(t, nil)
-	access := authtest.Token(t, s.a, "alice")
-	req, _ := http.NewRequest("POST", s.srv.URL+"/ws/ticket", nil)
+// ticket buys a ticket at the site's ticket endpoint with access.
+func (s *wsSite) ticket(t *testing.T, access string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.srv.URL+"/ws/ticket", nil)
 	req.Header.Set("Authorization", "Bearer "+access)
 	resp, err := s.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer resp.Body.Close()
 	var body struct{ Ticket string }
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	resp.Body.Close()
-	conn, _ := s.dial(t, "ticket="+body.Ticket, nil)
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Ticket == "" {
+		t.Fatalf("ticket: %d %v", resp.StatusCode, err)
+	}
+	return body.Ticket
+}
+
+func TestWebSocketTicketRevokedWithAccessToken(t *testing.T) {
+	t.Parallel()
+	s := newWSSite(t, nil)
+	access := authtest.Token(t, s.a, "alice")
+	conn, _ := s.dial(t, "ticket="+s.ticket(t, access), nil)
 	if conn == nil {
 		t.Fatal("ticket refused")
 	}

@@ -27,7 +27,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8000", "listen address")
 	flag.DurationVar(&cfg.AccessTTL, "access-ttl", cfg.AccessTTL, "access token lifetime")
 	flag.DurationVar(&cfg.RefreshTTL, "refresh-ttl", cfg.RefreshTTL, "refresh token lifetime (how long a login lasts)")
-	flag.DurationVar(&cfg.RefreshDelta, "refresh-delta", cfg.RefreshDelta, "implicit refresh when the access token expires within this")
+	flag.DurationVar(&cfg.RefreshDelta, "refresh-delta", cfg.RefreshDelta, "implicit refresh when the access token expires within this (0: 10 min, or half a shorter -access-ttl)")
 	flag.IntVar(&cfg.LoginLimit, "login-limit", cfg.LoginLimit, "logins per minute per client IP")
 	flag.StringVar(&cfg.RedisAddr, "redis", "", "Redis address for shared stores (default: in memory)")
 	flag.Parse()

@@ -240,3 +240,18 @@ func TestDemoWebSocket(t *testing.T) {
 		t.Errorf("ticket reused: %v", err)
 	}
 }
+
+// A -refresh-delta that is not shorter than -access-ttl is refused with a
+// message naming both flags, not a panic.
+func TestRefreshDeltaFlag(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Secret = []byte("demo-secret-demo-secret-demo-sec")
+	cfg.AccessTTL, cfg.RefreshDelta = 2*time.Second, 10*time.Minute
+	if _, err := newServer(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "-refresh-delta") {
+		t.Errorf("newServer = %v, want an error naming -refresh-delta", err)
+	}
+	cfg.RefreshDelta = 0 // authx's default, half of the 2 s TTL
+	if _, err := newServer(cfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Errorf("newServer with the default delta: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -24,7 +25,7 @@ var static embed.FS
 type config struct {
 	AccessTTL    time.Duration // access token lifetime
 	RefreshTTL   time.Duration // refresh token lifetime (a login's length)
-	RefreshDelta time.Duration // implicit refresh when the access token expires within it
+	RefreshDelta time.Duration // implicit refresh when the access token expires within it; 0: authx's default
 	LoginLimit   int           // logins per minute per client IP
 	RedisAddr    string        // "" = in-memory stores
 	Secret       []byte        // HMAC key, ≥ 32 bytes
@@ -32,10 +33,9 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		AccessTTL:    15 * time.Minute,
-		RefreshTTL:   24 * time.Hour,
-		RefreshDelta: 10 * time.Minute,
-		LoginLimit:   5,
+		AccessTTL:  15 * time.Minute,
+		RefreshTTL: 24 * time.Hour,
+		LoginLimit: 5, // RefreshDelta 0: authx's default (10 min, or half a shorter access TTL)
 	}
 }
 
@@ -78,6 +78,9 @@ type server struct {
 // newServer builds the demo's handler: the authx API, the WebSocket echo and
 // the web page.
 func newServer(cfg config, log *slog.Logger) (http.Handler, error) {
+	if cfg.RefreshDelta < 0 || (cfg.RefreshDelta != 0 && cfg.RefreshDelta >= cfg.AccessTTL) {
+		return nil, fmt.Errorf("-refresh-delta %v must be shorter than -access-ttl %v (or 0 for the default)", cfg.RefreshDelta, cfg.AccessTTL)
+	}
 	users, err := newUsers()
 	if err != nil {
 		return nil, err

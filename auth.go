@@ -50,7 +50,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 	if err := cfg.err(); err != nil {
 		return nil, err
 	}
-	e := &engine{cfg: cfg, blocklist: cfg.blocklist}
+	e := &engine{cfg: cfg}
 	if cfg.signing != nil {
 		cfg.signing.kid = cfg.signingKID
 		e.keys.signing = cfg.signing
@@ -63,8 +63,9 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	if e.blocklist == nil {
-		e.blocklist = NewMemoryBlocklist(cfg.now)
+	bl := cfg.blocklist
+	if bl == nil {
+		bl = NewMemoryBlocklist(cfg.now)
 	}
 	if e.cfg.refresh == nil {
 		e.cfg.refresh = NewMemoryRefreshStore(cfg.now)
@@ -76,7 +77,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		e.limiter = NewMemoryRateLimiter(cfg.now)
 	}
 	e.checked = newCheckedSessions()
-	e.blocklist = safeBlocklist{e.blocklist}
+	e.blocklist = safeBlocklist{bl}
 	e.cfg.refresh = safeRefresh{e.cfg.refresh}
 	e.sessions = safeSessions{e.sessions}
 	e.limiter = safeLimiter{e.limiter}

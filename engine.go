@@ -4,7 +4,7 @@ package authx
 type engine struct {
 	cfg       config
 	keys      keyring
-	blocklist Blocklist
+	blocklist safeBlocklist
 	sessions  SessionStore
 	limiter   RateLimiter
 	checked   *checkedSessions // sessions found live recently (memory.go, sessioncheck.go)

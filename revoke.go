@@ -18,7 +18,7 @@ func (e *engine) revoked(ctx context.Context, c *Claims) error {
 	if c.SessionID != "" {
 		ids = append(ids, sessionPrefix+c.SessionID)
 	}
-	bad, err := e.blocklist.IsRevoked(ctx, ids...)
+	bad, err := e.blocklist.IsTokenRevoked(ctx, TokenCheck{IDs: ids, Subject: c.Subject, IssuedAt: c.IssuedAt})
 	if err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}

@@ -98,13 +98,25 @@ func (a *Auth[T]) RevokeSession(ctx context.Context, sub, id string) error {
 	return e.endSessions(ctx, []string{id}, until, func() error { return e.sessions.Revoke(ctx, id) })
 }
 
-// RevokeAllSessions ends every session of sub ("log out everywhere").
+// RevokeAllSessions ends every session of sub ("log out everywhere"): every
+// token sub was issued before this second fails on the next request — of
+// listed sessions, of sessions the store no longer knows, and of none —
+// when the Blocklist is a [SubjectBlocklist] (the memory and Redis stores
+// are); otherwise the sessions the store lists end. Logging in again works
+// at once.
 func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
 	if err := a.configured(); err != nil {
 		return err
 	}
 	e := a.e
 	until := e.revocationEnd()
+	// Every token sub holds now ends, whatever the session store still
+	// lists (a store that lost a session cannot list it); then the listed
+	// sessions are ended by id, which also covers a Blocklist that cannot
+	// revoke by subject.
+	if err := e.blocklist.RevokeSubject(ctx, sub, e.cfg.now(), until); err != nil {
+		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
+	}
 	// Blocklist first, then mark the store: if the blocklist fails, the
 	// sessions stay active in the store and a retry finds them again.
 	active, err := e.sessions.List(ctx, sub)

@@ -26,6 +26,43 @@ type Blocklist interface {
 	IsRevoked(ctx context.Context, ids ...string) (bool, error)
 }
 
+// TokenCheck is what a guard asks a [SubjectBlocklist] about one verified
+// token: its revocation ids (as [Blocklist.IsRevoked] gets them), its
+// subject and when it was issued (zero when the token has no iat).
+type TokenCheck struct {
+	IDs      []string
+	Subject  string
+	IssuedAt time.Time
+}
+
+// SubjectBlocklist is a [Blocklist] that also revokes by subject and
+// issue time, and that can vouch for its own completeness. authx uses it
+// instead of IsRevoked when the configured Blocklist implements it (the
+// memory and Redis stores do):
+//
+//   - [Auth.RevokeAllSessions] calls RevokeSubject, so "log out everywhere"
+//     ends every token the subject held at that moment — also of sessions
+//     the session store no longer lists;
+//   - a store that keeps its state outside the process answers a token
+//     issued before the store's data began (its data was lost: a restart
+//     without persistence, a flush) as revoked: after a loss nothing
+//     revoked, spent or ended is admitted again, and users log in again.
+//
+// Both are checked in the same lookup as the ids, so a guarded request
+// still costs one round trip.
+type SubjectBlocklist interface {
+	Blocklist
+	// IsTokenRevoked reports whether t is revoked: any of t.IDs is, t's
+	// subject's tokens issued before a time after t.IssuedAt were revoked
+	// (a zero IssuedAt is then revoked too), or the store cannot vouch for
+	// tokens issued when t was.
+	IsTokenRevoked(ctx context.Context, t TokenCheck) (bool, error)
+	// RevokeSubject revokes every token of sub issued before before, until
+	// until (after which those tokens have expired anyway). A later call
+	// with an earlier before keeps the later one.
+	RevokeSubject(ctx context.Context, sub string, before, until time.Time) error
+}
+
 // RefreshStore spends refresh tokens for rotation with reuse detection:
 // every refresh token can be traded for a new pair once. It also spends
 // WebSocket tickets ("ticket:" + id; refresh token ids are escaped as in
@@ -98,6 +135,25 @@ func (s safeBlocklist) Revoke(ctx context.Context, id string, until time.Time) (
 func (s safeBlocklist) IsRevoked(ctx context.Context, ids ...string) (_ bool, err error) {
 	defer recoverStore(&err, "blocklist")
 	return s.s.IsRevoked(ctx, ids...)
+}
+
+func (s safeBlocklist) IsTokenRevoked(ctx context.Context, t TokenCheck) (_ bool, err error) {
+	defer recoverStore(&err, "blocklist")
+	if sb, ok := s.s.(SubjectBlocklist); ok {
+		return sb.IsTokenRevoked(ctx, t)
+	}
+	return s.s.IsRevoked(ctx, t.IDs...)
+}
+
+// RevokeSubject revokes sub's tokens issued before before, or does nothing
+// when the Blocklist cannot (the session ids then end the sessions it
+// knows).
+func (s safeBlocklist) RevokeSubject(ctx context.Context, sub string, before, until time.Time) (err error) {
+	defer recoverStore(&err, "blocklist")
+	if sb, ok := s.s.(SubjectBlocklist); ok {
+		return sb.RevokeSubject(ctx, sub, before, until)
+	}
+	return nil
 }
 
 func (s safeRefresh) Spend(ctx context.Context, id string, until time.Time) (_ bool, _ time.Time, err error) {

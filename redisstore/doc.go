@@ -4,6 +4,7 @@
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	s := redisstore.New(rdb)
+//	if _, err := s.Init(ctx); err != nil { … } // at start-up: see "Losing data"
 //	a, err := authx.New[User](authx.WithSecret(key), s.Option())
 //
 // A [Store] is the [authx.Blocklist], [authx.RefreshStore] and
@@ -29,6 +30,30 @@
 // the client's business: with go-redis's defaults (3 retries, 5 dial
 // attempts 100 ms apart) about 1.7 s; lower MaxRetries and DialerRetries,
 // or give requests a deadline, to answer 503 sooner.
+//
+// # Losing data
+//
+// Redis forgets keys in ordinary operation: a restart without persistence,
+// a FLUSHALL, a failover to a replica that had not yet received a write,
+// eviction under memory pressure. A missing key must not read as "not
+// revoked", so the Store is an [authx.SubjectBlocklist] that can tell
+// "never revoked" from "the data that would say so is gone": its epoch, a
+// key without TTL holding the time from which it vouches for tokens, is
+// read in the same round trip as the token's ids. When the epoch is
+// missing, the data was lost (or the store is new): a new epoch is written,
+// and every token issued in an earlier second is refused as revoked —
+// revoked and ended tokens, and refresh tokens that may have been spent,
+// alike. What users see after a loss: every request with a token issued
+// before it answers 401 token_revoked, and they log in again; tokens issued
+// afterwards work as usual. Call [Store.Init] at start-up, so that the
+// epoch predates the tokens the process issues. The epoch cannot catch the
+// loss of single keys (eviction of a revocation while the epoch survives):
+// run Redis with maxmemory-policy noeviction.
+//
+// "Log out everywhere" ([authx.Auth.RevokeAllSessions]) writes the
+// subject's cut-off through [Store.RevokeSubject], read in the same round
+// trip: it ends every token the subject held, also of sessions the session
+// index no longer lists.
 //
 // # Time
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/authx-go/authx"
 	"github.com/go-redis/redis_rate/v10"
@@ -20,6 +21,7 @@ type Store struct {
 	prefix   string
 	ctxAware bool // the client itself stops at a context's deadline
 	limiter  *redis_rate.Limiter
+	now      func() time.Time // the epoch's clock (WithClock)
 	err      error
 }
 
@@ -62,7 +64,7 @@ func WithPrefix(p string) Option {
 // prefix) are reported by [Store.Err] and fail every call, so a misbuilt
 // Store denies rather than allows.
 func New(client redis.UniversalClient, opts ...Option) *Store {
-	s := &Store{c: client, prefix: "authx:"}
+	s := &Store{c: client, prefix: "authx:", now: time.Now}
 	for _, o := range opts {
 		if o == nil {
 			s.err = fmt.Errorf("%w: nil Option", ErrConfig)

@@ -16,6 +16,65 @@ func (s *suite) blocklist(t *testing.T) {
 	t.Run("Expiry", s.blocklistExpiry)
 	t.Run("OddIDs", s.blocklistOddIDs)
 	t.Run("Concurrent", s.blocklistConcurrent)
+	t.Run("SubjectBlocklist", s.subjectBlocklist)
+}
+
+// subjectBlocklist checks RevokeSubject and IsTokenRevoked of a Blocklist
+// that implements authx.SubjectBlocklist (it is skipped for others): the
+// cut-off revokes exactly the subject's tokens issued in earlier seconds,
+// keeps the later cut-off, answers ids as IsRevoked does, and lapses. The
+// tokens asked about are issued after the store began: a store may refuse
+// older ones (one that detects the loss of its data does).
+func (s *suite) subjectBlocklist(t *testing.T) {
+	bl, ok := s.h.NewBlocklist(t).(authx.SubjectBlocklist)
+	if !ok {
+		t.Skip("the Blocklist is not an authx.SubjectBlocklist")
+	}
+	now := s.h.Now().Truncate(time.Second).Add(2 * time.Second) // after the store began
+	ask := func(sub string, iat time.Time, ids ...string) bool {
+		t.Helper()
+		got, err := bl.IsTokenRevoked(t.Context(), authx.TokenCheck{IDs: ids, Subject: sub, IssuedAt: iat})
+		if err != nil {
+			t.Fatalf("IsTokenRevoked(%q, %v) error: %v", sub, iat, err)
+		}
+		return got
+	}
+	if ask("alice", now, "jti-a") {
+		t.Fatal("a fresh store revokes alice's token")
+	}
+	until := s.h.Now().Add(shortTTL)
+	if err := bl.RevokeSubject(t.Context(), "alice", now, until); err != nil {
+		t.Fatalf("RevokeSubject: %v", err)
+	}
+	if err := bl.RevokeSubject(t.Context(), "alice", now.Add(-time.Hour), until); err != nil {
+		t.Fatalf("RevokeSubject with an earlier cut-off: %v", err)
+	}
+	s.revoke(t, bl, "jti-revoked", now.Add(longTTL))
+	tests := []struct {
+		name string
+		sub  string
+		iat  time.Time
+		ids  []string
+		want bool
+	}{
+		{"alice, issued a second before", "alice", now.Add(-time.Second), []string{"jti-a"}, true},
+		{"alice, issued an hour before", "alice", now.Add(-time.Hour), []string{"jti-a"}, true},
+		{"alice, issued in the cut-off's second", "alice", now, []string{"jti-a"}, false},
+		{"alice, issued after", "alice", now.Add(time.Second), []string{"jti-a"}, false},
+		{"alice, no iat", "alice", time.Time{}, []string{"jti-a"}, true},
+		{"bob, issued before", "bob", now.Add(-time.Second), []string{"jti-b"}, false},
+		{"bob, a revoked id", "bob", now, []string{"jti-b", "jti-revoked"}, true},
+		{"subject that prefixes alice", "alic", now.Add(-time.Second), []string{"jti-c"}, false},
+	}
+	for _, tt := range tests {
+		if got := ask(tt.sub, tt.iat, tt.ids...); got != tt.want {
+			t.Errorf("%s: IsTokenRevoked = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	s.h.Advance(t, pastShort)
+	if ask("alice", now.Add(-time.Second), "jti-b") {
+		t.Error("the cut-off outlived its until")
+	}
 }
 
 func (s *suite) revoke(t *testing.T, bl authx.Blocklist, id string, until time.Time) {

@@ -104,7 +104,11 @@ func newServer(cfg config, log *slog.Logger) (http.Handler, error) {
 		if err := rdb.Ping(context.Background()).Err(); err != nil {
 			return nil, err
 		}
-		opts = append(opts, redisstore.New(rdb, redisstore.WithPrefix("authx-demo:")).Option())
+		store := redisstore.New(rdb, redisstore.WithPrefix("authx-demo:"))
+		if _, err := store.Init(context.Background()); err != nil {
+			return nil, err
+		}
+		opts = append(opts, store.Option())
 	}
 	a, err := authx.New[user](opts...)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/authx-go/authx"
 	"github.com/authx-go/authx/authtest"
 	"github.com/authx-go/authx/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestLossOfAuthxKeys: Redis forgets authx's keys (a restart without
@@ -16,10 +17,49 @@ import (
 // works.
 func TestLossOfAuthxKeys(t *testing.T) {
 	t.Parallel()
-	requireRedis(t)
+	tests := []struct {
+		name string
+		// store returns the client the Store uses and how to lose its data.
+		store func(t *testing.T, prefix string) (client redis.UniversalClient, lose func())
+	}{
+		{"flush of authx's keys", func(t *testing.T, prefix string) (redis.UniversalClient, func()) {
+			requireRedis(t)
+			return newClient(t, redisAddr()), func() {
+				keys, err := scanKeys(t.Context(), raw(t), prefix)
+				if err != nil || len(keys) == 0 {
+					t.Fatalf("keys: %v %v", keys, err)
+				}
+				if err := raw(t).Del(t.Context(), keys...).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"restart without persistence (the tests' config)", func(t *testing.T, _ string) (redis.UniversalClient, func()) {
+			p := startRedis(t)
+			return p.Client(t), func() { p.Restart(t) }
+		}},
+		{"restart with RDB defaults, after a crash", func(t *testing.T, _ string) (redis.UniversalClient, func()) {
+			p := startRedis(t, "--save", "3600 1 300 100 60 10000")
+			return p.Client(t), func() { p.Restart(t) } // SIGKILL: nothing saved yet
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			prefix := testPrefix(t)
+			client, lose := tt.store(t, prefix)
+			lossScenario(t, client, prefix, lose)
+		})
+	}
+}
+
+// lossScenario revokes tokens, spends refresh tokens and ends sessions on a
+// Store, loses the data, and checks that none of them is admitted
+// afterwards while a new login is.
+func lossScenario(t *testing.T, client redis.UniversalClient, prefix string, lose func()) {
+	t.Helper()
 	clock := authtest.NewClock(time.Now())
-	prefix := testPrefix(t)
-	s := redisstore.New(newClient(t, redisAddr()), redisstore.WithPrefix(prefix), redisstore.WithClock(clock.Now))
+	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithClock(clock.Now))
 	if _, err := s.Init(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -74,19 +114,11 @@ func TestLossOfAuthxKeys(t *testing.T) {
 		t.Fatalf("before the loss, admitted %v", got)
 	}
 
-	// The loss: every key of the store goes, as in a restart without
-	// persistence. The service's clock moves on.
-	keys, err := scanKeys(ctx, raw(t), prefix)
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("keys: %v %v", keys, err)
-	}
-	if err := raw(t).Del(ctx, keys...).Err(); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(time.Second)
+	lose()
+	clock.Advance(time.Second) // the service's clock moves on
 
 	got := admitted()
-	t.Logf("after losing %d keys: admitted %d/%d revoked, %d/%d spent, %d/%d ended", len(keys), got["revoked"], n, got["spent"], n, got["ended"], n)
+	t.Logf("after the loss: admitted %d/%d revoked, %d/%d spent, %d/%d ended", got["revoked"], n, got["spent"], n, got["ended"], n)
 	if len(got) != 0 {
 		t.Errorf("after the loss, admitted %v; want none", got)
 	}

@@ -4,7 +4,7 @@
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	s := redisstore.New(rdb)
-//	if err := s.Err(); err != nil {
+//	if err := s.CheckConfig(ctx); err != nil { // a misbuilt Store, or a Redis that may lose keys
 //		return err
 //	}
 //	a, err := authx.New[User](authx.WithSecret(key), s.Option())
@@ -38,6 +38,17 @@
 // session Create is not a duplicate, a retried RevokeAll still reports the
 // sessions it ended. Within the timeout go-redis retries as it is
 // configured to (MaxRetries, DialerRetries).
+//
+// # Durability
+//
+// Failing closed covers Redis saying no, not Redis forgetting: a key it
+// evicts or loses in a restart is simply absent, which reads as "not
+// revoked", "never spent", "no such session". [Store.CheckConfig] refuses
+// a Redis configured to forget ([ErrUnsafeConfig]): it must run with
+// maxmemory-policy noeviction, appendonly yes and appendfsync everysec or
+// always. [InsecureAllowLossyConfig] turns the refusal into a warning on
+// the Store's logger. A replica promoted by a failover can still lack the
+// writes it had not received; waiting for replicas (WAIT) is not done yet.
 //
 // # Time
 //

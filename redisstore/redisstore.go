@@ -123,7 +123,9 @@ func WithLogger(l *slog.Logger) Option {
 // the Store could only bound its calls by waiting on the context in a
 // goroutine of its own, one per call (about 30 µs and 3 allocations per
 // guarded request). Other UniversalClient implementations, whose options
-// New cannot see, get that goroutine.
+// New cannot see, get that goroutine. Call [Store.CheckConfig] at
+// start-up too: it reports a misbuilt Store as Err does, and a Redis that
+// may lose what the Store writes.
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{c: client, prefix: "authx:", timeout: DefaultTimeout, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {

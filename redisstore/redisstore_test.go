@@ -72,11 +72,12 @@ func requireRedis(tb testing.TB) {
 	}
 }
 
-// newClient returns a client of the Redis at addr, closed when tb ends.
-// configure, if given, adjusts its options.
+// newClient returns a client of the Redis at addr, closed when tb ends,
+// built with ContextTimeoutEnabled as New requires. configure, if given,
+// adjusts its options.
 func newClient(tb testing.TB, addr string, configure ...func(*redis.Options)) *redis.Client {
 	tb.Helper()
-	opt := &redis.Options{Addr: addr}
+	opt := &redis.Options{Addr: addr, ContextTimeoutEnabled: true}
 	for _, f := range configure {
 		f(opt)
 	}
@@ -541,23 +542,38 @@ func TestConfig(t *testing.T) {
 	t.Parallel()
 	requireRedis(t)
 	var nilStore *redisstore.Store
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{redisAddr()}})
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": redisAddr()}})
+	t.Cleanup(func() { _ = cluster.Close(); _ = ring.Close() })
 	tests := []struct {
-		name string
-		s    *redisstore.Store
+		name   string
+		s      *redisstore.Store
+		wantIn string // in Err's message, if not empty
 	}{
-		{"nil client", redisstore.New(nil)},
-		{"typed nil client", redisstore.New((*redis.Client)(nil))},
-		{"typed nil cluster client", redisstore.New((*redis.ClusterClient)(nil))},
-		{"prefix with a brace", redisstore.New(newClient(t, redisAddr()), redisstore.WithPrefix("a{b"))},
-		{"nil option", redisstore.New(newClient(t, redisAddr()), nil)},
-		{"nil Store", nilStore},
-		{"zero Store", &redisstore.Store{}},
+		{name: "nil client", s: redisstore.New(nil)},
+		{name: "typed nil client", s: redisstore.New((*redis.Client)(nil))},
+		{name: "typed nil cluster client", s: redisstore.New((*redis.ClusterClient)(nil))},
+		{name: "prefix with a brace", s: redisstore.New(newClient(t, redisAddr()), redisstore.WithPrefix("a{b"))},
+		{name: "nil option", s: redisstore.New(newClient(t, redisAddr()), nil)},
+		{name: "client without ContextTimeoutEnabled", s: redisstore.New(newClient(t, redisAddr(), noContextTimeout)), wantIn: "ContextTimeoutEnabled: true"},
+		{name: "cluster client without ContextTimeoutEnabled", s: redisstore.New(cluster), wantIn: "ContextTimeoutEnabled: true"},
+		{name: "ring without ContextTimeoutEnabled", s: redisstore.New(ring), wantIn: "ContextTimeoutEnabled: true"},
+		{name: "timeout in nanoseconds", s: redisstore.New(newClient(t, redisAddr()), redisstore.WithTimeout(500)), wantIn: "WithTimeout(500ns)"},
+		{name: "zero timeout", s: redisstore.New(newClient(t, redisAddr()), redisstore.WithTimeout(0))},
+		{name: "timeout over a minute", s: redisstore.New(newClient(t, redisAddr()), redisstore.WithTimeout(time.Hour))},
+		{name: "nil logger", s: redisstore.New(newClient(t, redisAddr()), redisstore.WithLogger(nil))},
+		{name: "nil Store", s: nilStore},
+		{name: "zero Store", s: &redisstore.Store{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if err := tt.s.Err(); !errors.Is(err, redisstore.ErrConfig) {
+			err := tt.s.Err()
+			if !errors.Is(err, redisstore.ErrConfig) {
 				t.Errorf("Err() = %v, want ErrConfig", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.wantIn) {
+				t.Errorf("Err() = %q, want it to say %q", err, tt.wantIn)
 			}
 			for op, err := range everyOperation(t.Context(), tt.s) {
 				if !errors.Is(err, redisstore.ErrConfig) {
@@ -567,6 +583,10 @@ func TestConfig(t *testing.T) {
 		})
 	}
 }
+
+// noContextTimeout builds a client that does not stop at a context's
+// deadline, go-redis's default.
+func noContextTimeout(o *redis.Options) { o.ContextTimeoutEnabled = false }
 
 // everyOperation calls every method of s and its sessions once, with a
 // limit and ids that touch Redis, and returns their errors by name.
@@ -1059,9 +1079,22 @@ func TestNoRedis(t *testing.T) {
 	}
 }
 
+// opaqueClient hides a client's type from New, which then cannot tell
+// whether it honours context deadlines: as a wrapper of the caller's own
+// would.
+type opaqueClient struct{ redis.UniversalClient }
+
+// ignoresDeadlines is a client that does not stop at a context's deadline
+// (no ContextTimeoutEnabled), behind a type New cannot inspect.
+func ignoresDeadlines(tb testing.TB, addr string) redis.UniversalClient {
+	tb.Helper()
+	return opaqueClient{newClient(tb, addr, func(o *redis.Options) { o.ContextTimeoutEnabled = false })}
+}
+
 // TestSlowRedis: with every reply 300 ms late, a call whose context has a
-// 50 ms deadline fails at the deadline, whether or not the client was built
-// to honour context deadlines itself; a guarded request is answered 503.
+// 50 ms deadline fails at the deadline, whether the client stops at it
+// itself or the Store has to wait on the context for it; a guarded request
+// is answered 503.
 func TestSlowRedis(t *testing.T) {
 	t.Parallel()
 	const (
@@ -1070,17 +1103,20 @@ func TestSlowRedis(t *testing.T) {
 		bound    = 200 * time.Millisecond // generous: the deadline plus scheduling
 	)
 	tests := []struct {
-		name      string
-		configure func(*redis.Options)
+		name   string
+		client func(tb testing.TB, addr string) redis.UniversalClient
 	}{
-		{"default client", func(*redis.Options) {}},
-		{"ContextTimeoutEnabled", func(o *redis.Options) { o.ContextTimeoutEnabled = true }},
+		{"ContextTimeoutEnabled", func(tb testing.TB, addr string) redis.UniversalClient { return newClient(tb, addr) }},
+		{"client ignoring deadlines", ignoresDeadlines},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := startProxy(t, redisAddr())
-			s := storeOn(t, p.Addr(), testPrefix(t), tt.configure)
+			s := redisstore.New(tt.client(t, p.Addr()), redisstore.WithPrefix(testPrefix(t)))
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
 			st := newSite(t, s, nil)
 			if _, err := s.IsRevoked(t.Context(), "warm-up"); err != nil {
 				t.Fatalf("IsRevoked before the delay: %v", err)
@@ -1118,26 +1154,31 @@ func TestSlowRedis(t *testing.T) {
 }
 
 // BenchmarkIsRevoked measures the guard's question to Redis: token, family
-// and session in one pipelined round trip. With a request deadline and a
-// client that does not honour deadlines itself, the Store waits on the
-// context in a goroutine of its own; the other cases show what that costs.
+// and session in one pipelined round trip. Every call is bounded: a context
+// without a deadline gets the Store's timeout (a context.WithTimeout per
+// call), one with an earlier deadline keeps it (nothing added), and with a
+// client New cannot inspect the Store also waits on the context in a
+// goroutine of its own.
 func BenchmarkIsRevoked(b *testing.B) {
 	tests := []struct {
-		name      string
-		configure func(*redis.Options)
-		deadline  bool
+		name     string
+		client   func(tb testing.TB, addr string) redis.UniversalClient
+		deadline time.Duration // of the request's context; 0: none
 	}{
-		{"no deadline", func(*redis.Options) {}, false},
-		{"deadline, default client", func(*redis.Options) {}, true},
-		{"deadline, ContextTimeoutEnabled", func(o *redis.Options) { o.ContextTimeoutEnabled = true }, true},
+		{"no deadline", func(tb testing.TB, addr string) redis.UniversalClient { return newClient(tb, addr) }, 0},
+		{"earlier deadline", func(tb testing.TB, addr string) redis.UniversalClient { return newClient(tb, addr) }, 30 * time.Second},
+		{"client ignoring deadlines", ignoresDeadlines, 0},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
-			s := storeOn(b, redisAddr(), testPrefix(b), tt.configure)
+			s := redisstore.New(tt.client(b, redisAddr()), redisstore.WithPrefix(testPrefix(b)), redisstore.WithTimeout(time.Minute))
+			if err := s.Err(); err != nil {
+				b.Fatal(err)
+			}
 			ctx := context.Background()
-			if tt.deadline {
+			if tt.deadline > 0 {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, time.Hour)
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
 				defer cancel()
 			}
 			b.ReportAllocs()

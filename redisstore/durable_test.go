@@ -42,6 +42,19 @@ func TestLossOfAuthxKeys(t *testing.T) {
 			p := startRedis(t, "--save", "3600 1 300 100 60 10000")
 			return p.Client(t), func() { p.Restart(t) } // SIGKILL: nothing saved yet
 		}},
+		{"SIGSTOP, then SIGCONT", func(t *testing.T, prefix string) (redis.UniversalClient, func()) {
+			p := startRedis(t)
+			client := p.Client(t)
+			return client, func() {
+				p.Pause(t)
+				defer p.Resume(t)
+				// Paused, a lookup fails (and authx answers 503), never allows.
+				s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(50*time.Millisecond))
+				if revoked, err := s.IsTokenRevoked(t.Context(), authx.TokenCheck{IDs: []string{"x"}, Subject: "alice", IssuedAt: time.Now()}); err == nil {
+					t.Errorf("paused Redis answered revoked=%v, want an error", revoked)
+				}
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,9 @@ func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
 	}
 	key := s.key(kindBlock, id)
 	return s.run(ctx, "blocklist revoke", func(ctx context.Context) error {
-		return revokeScript.Run(ctx, s.c, []string{key}, ceilMillis(ttl)).Err()
+		return s.write(ctx, key, func(c cmdWriter) error {
+			return revokeScript.Run(ctx, c, []string{key}, ceilMillis(ttl)).Err()
+		})
 	})
 }
 
@@ -139,7 +141,9 @@ func (s *Store) RevokeSubject(ctx context.Context, sub string, before, until tim
 	}
 	key := s.key(kindSubject, sub)
 	return s.run(ctx, "blocklist revoke subject", func(ctx context.Context) error {
-		return revokeSubjectScript.Run(ctx, s.c, []string{key}, before.Unix(), ceilMillis(ttl)).Err()
+		return s.write(ctx, key, func(c cmdWriter) error {
+			return revokeSubjectScript.Run(ctx, c, []string{key}, before.Unix(), ceilMillis(ttl)).Err()
+		})
 	})
 }
 
@@ -240,7 +244,12 @@ func (s *Store) epoch(ctx context.Context, got *redis.StringCmd) (int64, error) 
 	}
 	now := s.now().Unix()
 	// SET NX GET: of concurrent writers one sets it; the others read it.
-	old, err := s.c.SetArgs(ctx, s.prefix+epochKey, now, redis.SetArgs{Mode: "NX", Get: true}).Result()
+	var old string
+	err = s.write(ctx, s.prefix+epochKey, func(c cmdWriter) error {
+		var err error
+		old, err = c.SetArgs(ctx, s.prefix+epochKey, now, redis.SetArgs{Mode: "NX", Get: true}).Result()
+		return err
+	})
 	switch {
 	case errors.Is(err, redis.Nil):
 		return now, nil // ours

@@ -72,6 +72,10 @@
 // loss of single keys (eviction of a revocation while the epoch survives):
 // run Redis with maxmemory-policy noeviction.
 //
+// A failover to a replica that misses the last writes is what
+// [WithReplicaAcks] is for: each write that decides access waits for
+// replicas (WAIT) and fails (503) when too few acknowledge.
+//
 // "Log out everywhere" ([authx.Auth.RevokeAllSessions]) writes the
 // subject's cut-off through [Store.RevokeSubject], read in the same round
 // trip: it ends every token the subject held, also of sessions the session

@@ -22,4 +22,8 @@ var (
 	// ErrUnsafeConfig: Redis is configured to lose keys (eviction, no
 	// AOF), or its configuration cannot be read; see [Store.CheckConfig].
 	ErrUnsafeConfig = errors.New("redisstore: Redis may lose keys")
+	// ErrReplicas: fewer replicas than WithReplicaAcks asks for
+	// acknowledged a write in time; authx answers 503 (the write may
+	// still be lost in a failover).
+	ErrReplicas = errors.New("redisstore: too few replicas acknowledged a write")
 )

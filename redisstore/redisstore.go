@@ -26,6 +26,8 @@ type Store struct {
 	ctxAware bool // the client itself stops at a context's deadline
 	limiter  *redis_rate.Limiter
 	now      func() time.Time // the epoch's clock (WithClock)
+	acks     int              // replicas that must acknowledge each write (WithReplicaAcks)
+	ackWait  time.Duration    // how long WAIT waits for them
 	err      error
 }
 

@@ -32,13 +32,15 @@ func (s *Store) Spend(ctx context.Context, id string, until time.Time) (bool, ti
 	var old string
 	var set bool
 	err := s.run(ctx, "refresh spend", func(ctx context.Context) error {
-		v, err := s.c.Do(ctx, "SET", key, value, "PX", ms, "NX", "GET").Text()
-		if errors.Is(err, redis.Nil) {
-			set = true
-			return nil
-		}
-		old = v
-		return err
+		return s.write(ctx, key, func(c cmdWriter) error {
+			v, err := c.Do(ctx, "SET", key, value, "PX", ms, "NX", "GET").Text()
+			if errors.Is(err, redis.Nil) {
+				set = true
+				return nil
+			}
+			old = v
+			return err
+		})
 	})
 	if err != nil {
 		return false, time.Time{}, err

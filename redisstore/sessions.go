@@ -91,16 +91,25 @@ func (ss *SessionStore) Create(ctx context.Context, si authx.SessionInfo) error 
 	err := s.run(ctx, "session create", func(ctx context.Context) error {
 		// The id → subject pointer, set only if the id is free. Its nonce
 		// tells a retried command that the pointer is its own.
-		old, err := s.c.Do(ctx, "SET", ptr, nonce+" "+si.Subject, "PXAT", exp, "NX", "GET").Text()
+		var old string
+		err := s.write(ctx, ptr, func(c cmdWriter) error {
+			var err error
+			old, err = c.Do(ctx, "SET", ptr, nonce+" "+si.Subject, "PXAT", exp, "NX", "GET").Text()
+			if errors.Is(err, redis.Nil) {
+				old, err = "", nil
+			}
+			return err
+		})
 		switch {
-		case errors.Is(err, redis.Nil):
 		case err != nil:
 			return err
-		case !strings.HasPrefix(old, nonce+" "):
+		case old != "" && !strings.HasPrefix(old, nonce+" "):
 			exists = true
 			return nil
 		}
-		return createScript.Run(ctx, s.c, keys, args...).Err()
+		return s.write(ctx, keys[0], func(c cmdWriter) error {
+			return createScript.Run(ctx, c, keys, args...).Err()
+		})
 	})
 	if err != nil {
 		return err
@@ -323,7 +332,10 @@ func (ss *SessionStore) Revoke(ctx context.Context, id string) error {
 		if err != nil || !ok {
 			return err
 		}
-		return revokeSessionScript.Run(ctx, s.c, []string{s.sessionKey(sub, id)}).Err()
+		key := s.sessionKey(sub, id)
+		return s.write(ctx, key, func(c cmdWriter) error {
+			return revokeSessionScript.Run(ctx, c, []string{key}).Err()
+		})
 	})
 }
 
@@ -368,10 +380,13 @@ func (ss *SessionStore) RevokeAll(ctx context.Context, subject string) ([]string
 	nonce := rand.Text()
 	var reply []any
 	err := s.run(ctx, "session revoke all", func(ctx context.Context) error {
-		var err error
-		reply, err = revokeAllScript.Run(ctx, s.c, []string{s.indexKey(subject)},
-			s.sessionKeyPrefix(subject), now.UnixMilli(), now.Unix(), now.Nanosecond(), nonce).Slice()
-		return err
+		key := s.indexKey(subject)
+		return s.write(ctx, key, func(c cmdWriter) error {
+			var err error
+			reply, err = revokeAllScript.Run(ctx, c, []string{key},
+				s.sessionKeyPrefix(subject), now.UnixMilli(), now.Unix(), now.Nanosecond(), nonce).Slice()
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err

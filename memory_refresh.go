@@ -6,7 +6,10 @@ import (
 )
 
 // MemoryRefreshStore is an in-process [RefreshStore]: spent refresh-token
-// ids are remembered until the token expires. It suits a single replica.
+// ids (and WebSocket tickets) are remembered until the token expires. It
+// suits a single replica. A process restart forgets them: a refresh token
+// spent before it can be traded once more (the family's reuse detection
+// starts afresh), so deployments that restart use a shared store.
 type MemoryRefreshStore struct{ set *expiringSet }
 
 // NewMemoryRefreshStore returns an empty MemoryRefreshStore reading time

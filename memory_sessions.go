@@ -12,7 +12,9 @@ import (
 
 // MemorySessionStore is an in-process [SessionStore], indexed by subject.
 // Sessions are forgotten once expired (swept when the store has doubled
-// since the last sweep). It suits a single replica.
+// since the last sweep). It suits a single replica. A process restart
+// forgets every session: tokens naming one are then refused (an unknown
+// session is an ended one) and their users log in again.
 type MemorySessionStore struct {
 	now func() time.Time
 

@@ -1,7 +1,10 @@
 package redisstore_test
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +141,48 @@ func lossScenario(t *testing.T, client redis.UniversalClient, prefix string, los
 	fresh := authtest.Token(t, st.a, "alice")
 	if code := serve(st.guarded, authtest.Request(t, st.a, authx.InHeader, "GET", "/", fresh)).StatusCode; code != http.StatusOK {
 		t.Errorf("a login after the loss: %d, want 200", code)
+	}
+}
+
+// TestEviction fills a small Redis under an evicting policy: revocations
+// are evicted with everything else, so such a Redis is refused at start-up
+// by CheckConfig. The counts show why.
+func TestEviction(t *testing.T) {
+	t.Parallel()
+	for _, policy := range []string{"allkeys-lru", "volatile-lru"} {
+		t.Run(policy, func(t *testing.T) {
+			t.Parallel()
+			p := startRedis(t, "--maxmemory", "4mb", "--maxmemory-policy", policy)
+			client := p.Client(t)
+			prefix := testPrefix(t)
+			s := redisstore.New(client, redisstore.WithPrefix(prefix))
+			if err := s.CheckConfig(t.Context()); !errors.Is(err, redisstore.ErrUnsafeConfig) {
+				t.Fatalf("CheckConfig on a %s Redis: %v, want ErrUnsafeConfig", policy, err)
+			}
+			if _, err := s.Init(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			const n = 2000
+			for i := range n {
+				if err := s.Revoke(t.Context(), fmt.Sprintf("jti-%d", i), time.Now().Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Other data of the application's, with a TTL, fills the memory.
+			filler := strings.Repeat("x", 8<<10)
+			for i := range 2000 {
+				if err := client.Set(t.Context(), fmt.Sprintf("app:%d", i), filler, time.Hour).Err(); err != nil {
+					break // noeviction would refuse; evicting policies make room
+				}
+			}
+			kept := 0
+			for i := range n {
+				revoked, err := s.IsTokenRevoked(t.Context(), authx.TokenCheck{IDs: []string{fmt.Sprintf("jti-%d", i)}, Subject: "alice", IssuedAt: time.Now()})
+				if err == nil && revoked {
+					kept++
+				}
+			}
+			t.Logf("%s, 4 MB: %d/%d revocations survived the application's data filling the memory; the rest were evicted (loss detection cannot see single keys go): CheckConfig refuses this Redis", policy, kept, n)
+		})
 	}
 }

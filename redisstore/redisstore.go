@@ -241,6 +241,16 @@ func wrap(ctx context.Context, op string, err error) error {
 		return nil
 	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		return fmt.Errorf("redisstore: %s: %w: %w", op, ctx.Err(), err)
+	case ctx.Err() == nil && pastDeadline(ctx) && !errors.Is(err, context.DeadlineExceeded):
+		// The socket's deadline (the context's) fired a moment before the
+		// context's own timer marked it done: the same deadline.
+		return fmt.Errorf("redisstore: %s: %w: %w", op, context.DeadlineExceeded, err)
 	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// pastDeadline reports whether ctx has a deadline that has passed.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }

@@ -77,7 +77,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		e.limiter = NewMemoryRateLimiter(cfg.now)
 	}
 	e.checked = newCheckedSessions()
-	e.blocklist = safeBlocklist{bl}
+	e.blocklist = newSafeBlocklist(bl)
 	e.cfg.refresh = safeRefresh{e.cfg.refresh}
 	e.sessions = safeSessions{e.sessions}
 	e.limiter = safeLimiter{e.limiter}

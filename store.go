@@ -106,12 +106,21 @@ func tokenKey(jti string) string {
 // tokenKey).
 func spendKey(jti string) string { return tokenKey(jti) }
 
+// newSafeBlocklist wraps b (see below).
+func newSafeBlocklist(b Blocklist) safeBlocklist {
+	sb, _ := b.(SubjectBlocklist)
+	return safeBlocklist{s: b, sb: sb}
+}
+
 // The stores are the application's code (or a client library's), called on
 // every request. A store that panics must not abort the connection with
 // nothing logged: each is wrapped at [New] so that a panic becomes an error
 // — a 503, logged as a store failure — like any store that cannot answer.
 type (
-	safeBlocklist struct{ s Blocklist }
+	safeBlocklist struct {
+		s  Blocklist
+		sb SubjectBlocklist // s, when it is one (asked once, at New)
+	}
 	safeRefresh   struct{ s RefreshStore }
 	safeSessions  struct{ s SessionStore }
 	safeLimiter   struct{ s RateLimiter }
@@ -139,8 +148,8 @@ func (s safeBlocklist) IsRevoked(ctx context.Context, ids ...string) (_ bool, er
 
 func (s safeBlocklist) IsTokenRevoked(ctx context.Context, t TokenCheck) (_ bool, err error) {
 	defer recoverStore(&err, "blocklist")
-	if sb, ok := s.s.(SubjectBlocklist); ok {
-		return sb.IsTokenRevoked(ctx, t)
+	if s.sb != nil {
+		return s.sb.IsTokenRevoked(ctx, t)
 	}
 	return s.s.IsRevoked(ctx, t.IDs...)
 }
@@ -150,8 +159,8 @@ func (s safeBlocklist) IsTokenRevoked(ctx context.Context, t TokenCheck) (_ bool
 // knows).
 func (s safeBlocklist) RevokeSubject(ctx context.Context, sub string, before, until time.Time) (err error) {
 	defer recoverStore(&err, "blocklist")
-	if sb, ok := s.s.(SubjectBlocklist); ok {
-		return sb.RevokeSubject(ctx, sub, before, until)
+	if s.sb != nil {
+		return s.sb.RevokeSubject(ctx, sub, before, until)
 	}
 	return nil
 }

@@ -121,9 +121,9 @@ type (
 		s  Blocklist
 		sb SubjectBlocklist // s, when it is one (asked once, at New)
 	}
-	safeRefresh   struct{ s RefreshStore }
-	safeSessions  struct{ s SessionStore }
-	safeLimiter   struct{ s RateLimiter }
+	safeRefresh  struct{ s RefreshStore }
+	safeSessions struct{ s SessionStore }
+	safeLimiter  struct{ s RateLimiter }
 )
 
 // maxPanicText bounds the panic value kept in the error (and so the log).

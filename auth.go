@@ -168,10 +168,28 @@ func (a *Auth[T]) configured() error {
 // validated now; a mistake is reported by [Guard.Err] and logged, and the
 // guard then denies every request with 500 — it never allows.
 func (a *Auth[T]) Require(policies ...Policy) *Guard {
+	return a.guard(false, policies)
+}
+
+// Optional builds a [Guard] that also admits requests carrying no token at
+// all (Python AuthX's token_required(optional=True)): they reach the
+// handler with no claims ([ClaimsFrom] and [SubjectFrom] report false, and
+// [Guard.Check] returns nil claims and a nil error). A request that does
+// carry a token is verified exactly as [Auth.Require] verifies it: a bad,
+// expired, revoked or wrong-type token is still 401, a token failing the
+// policies still 403, an ambiguous request (two tokens) still 400 — an
+// invalid token is never taken for "anonymous". WebSocket handshakes
+// without a token are accepted with nil claims.
+func (a *Auth[T]) Optional(policies ...Policy) *Guard {
+	return a.guard(true, policies)
+}
+
+func (a *Auth[T]) guard(optional bool, policies []Policy) *Guard {
 	if err := a.configured(); err != nil {
 		return &Guard{ps: policySet{err: err}}
 	}
 	g := &Guard{ps: a.e.policySet(policies)}
+	g.ps.optional = optional
 	g.e = a.e
 	g.newCtx = a.newState
 	if g.ps.err != nil {

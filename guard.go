@@ -2,6 +2,7 @@ package authx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -70,6 +71,8 @@ func (g *Guard) WrapFunc(h http.HandlerFunc) http.Handler { return g.Wrap(h) }
 
 // Check authenticates r and returns the verified claims, or an *[Error].
 // It writes nothing; the caller decides the response (see [Auth.WriteError]).
+// For a guard built with [Auth.Optional], a request without a token returns
+// nil claims and a nil error.
 func (g *Guard) Check(r *http.Request) (*Claims, error) {
 	_, c, _, err := g.authenticate(r)
 	if err != nil {
@@ -98,6 +101,9 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 	e := g.e
 	tok, loc, err := e.locate(r, g.ps.look)
 	if err != nil {
+		if g.ps.optional && errors.Is(err, ErrNoToken) {
+			return r.Context(), nil, 0, nil // anonymous, as Optional allows
+		}
 		return nil, nil, 0, asError(err)
 	}
 	ctx := r.Context()

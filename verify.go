@@ -17,6 +17,7 @@ type policySet struct {
 	implicitAccess bool  // the token must be an access token
 	requireRefresh bool  // the token must be a refresh token (the refresh endpoint)
 	look           kinds // whose cookie and JSON names to search
+	optional       bool  // a request without a token passes, unauthenticated (Auth.Optional)
 	err            error
 }
 
@@ -51,6 +52,11 @@ func (e *engine) policySet(policies []Policy) policySet {
 }
 
 func (ps policySet) String() string {
+	if ps.optional {
+		inner := ps
+		inner.optional = false
+		return "Optional(" + inner.String() + ")"
+	}
 	if ps.implicitAccess && !slices.Contains([]Policy(ps.user), Policy(Access)) {
 		return All(append([]Policy{Access}, ps.user...)...).String()
 	}

@@ -87,7 +87,9 @@ func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.A
 	if err != nil {
 		return nil, nil, err // websocket.Accept has answered the client
 	}
-	g.live.watch(g.e, r.Context(), conn, c)
+	if c != nil { // an anonymous connection (Optional) has no token to watch
+		g.live.watch(g.e, r.Context(), conn, c)
+	}
 	return conn, c, nil
 }
 
@@ -225,6 +227,9 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 	} else {
 		tok, l, err := e.locateWS(r, g.ps.look)
 		if err != nil {
+			if g.ps.optional && errors.Is(err, ErrNoToken) {
+				return nil, nil // anonymous, as Optional allows
+			}
 			return nil, asError(err)
 		}
 		if c, err = e.check(ctx, tok, g.ps); err != nil {

@@ -49,3 +49,35 @@ func (a *Auth[T]) AttachToken(r *http.Request, loc Location, typ TokenType, toke
 	}
 	return nil
 }
+
+// RequestToken is a token as found in a request, not verified (Python
+// AuthX's RequestToken): for audit trails and custom logout flows. The
+// token is a credential: never log or echo it.
+type RequestToken struct {
+	// Token is the raw token.
+	Token string
+	// Location is where it was found.
+	Location Location
+}
+
+// FindToken returns the token of type typ (its cookie and JSON names) that
+// a guard of a would read from r, and where it was found, without
+// verifying anything (AuthX's get_access_token_from_request). It fails as
+// a guard would before verifying: [ErrNoToken] (401) when r carries none,
+// [ErrInvalidRequest] (400) for an ambiguous or unreadable request (two
+// Authorization headers, two cookies of one name, a doubled query
+// parameter, a bad JSON body), [ErrTokenTooLarge]. A JSON body is restored
+// for the handler.
+func (a *Auth[T]) FindToken(r *http.Request, typ TokenType) (RequestToken, error) {
+	if err := a.configured(); err != nil {
+		return RequestToken{}, err
+	}
+	if r == nil {
+		return RequestToken{}, newError(ErrNoToken, nil)
+	}
+	tok, loc, err := a.e.locate(r, kindsOf(typ))
+	if err != nil {
+		return RequestToken{}, asError(err)
+	}
+	return RequestToken{Token: tok, Location: loc}, nil
+}

@@ -50,6 +50,10 @@ type Claims struct {
 	// FamilyID (fam) names the refresh-token family (one login's chain of
 	// refresh tokens).
 	FamilyID string
+	// LoginType (login_type) names the kind of identity the token belongs
+	// to, as Python AuthX's AuthManager writes it (see [WithLoginType]);
+	// "" when the token has none.
+	LoginType string
 
 	data   []rawClaim
 	revIDs [3]string // scratch for the blocklist query
@@ -81,18 +85,20 @@ const (
 	claimCSRF   = "csrf"
 	claimSID    = "sid"
 	claimFam    = "fam"
+	// claimLoginType is Python AuthX's login_type (AuthManager).
+	claimLoginType = "login_type"
 )
 
 var reservedClaims = [...]string{
 	claimSub, claimJTI, claimIss, claimAud, claimExp, claimIat, claimNbf,
 	claimType, claimFresh, claimScopes, claimCSRF, claimSID, claimFam,
-	claimTicketJTI, claimTicketExp,
+	claimTicketJTI, claimTicketExp, claimLoginType,
 }
 
 // reservedIndex returns the index of name in reservedClaims, or -1; folded
 // reports a case-insensitive match that is not exact ("EXP").
 func reservedIndex(name string) (idx int, folded bool) {
-	if len(name) < 3 || len(name) > 6 {
+	if len(name) < 3 || len(name) > len(claimLoginType) {
 		return -1, false
 	}
 	for i, r := range reservedClaims {
@@ -272,6 +278,8 @@ func decodeClaims(payload string, maxScopes int) (*Claims, error) {
 			c.SessionID, err = boundedString(&sc, true)
 		case claimFam:
 			c.FamilyID, err = boundedString(&sc, true)
+		case claimLoginType:
+			c.LoginType, err = boundedString(&sc, true)
 		case claimTicketJTI:
 			c.ticketJTI, err = boundedString(&sc, false)
 		case claimTicketExp:
@@ -456,6 +464,10 @@ func appendClaims(b []byte, c *Claims, data map[string]json.RawMessage) []byte {
 	if c.FamilyID != "" {
 		b = append(b, `,"fam":`...)
 		b = appendString(b, c.FamilyID)
+	}
+	if c.LoginType != "" {
+		b = append(b, `,"login_type":`...)
+		b = appendString(b, c.LoginType)
 	}
 	if c.ticketJTI != "" {
 		b = append(b, `,"ati":`...)

@@ -45,6 +45,10 @@ var (
 	ErrUnknownKey = errors.New("authx: unknown signing key")
 	// ErrSignature: the signature does not verify.
 	ErrSignature = errors.New("authx: invalid signature")
+	// ErrLoginType: the token's login_type is not the Auth's (see
+	// [WithLoginType]). Clients get the same answer as for a bad signature
+	// (401 invalid_token), so that it tells no one whose token it is.
+	ErrLoginType = errors.New("authx: token of another login type")
 	// ErrMissingClaim: a required claim (exp, sub, jti, type) is absent.
 	ErrMissingClaim = errors.New("authx: required claim missing")
 	// ErrExpired: the token's exp is in the past (beyond the leeway).
@@ -212,6 +216,7 @@ var errorTable = []struct {
 	{ErrAlgorithm, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenSignatureInvalid}},
 	{ErrUnknownKey, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenUnverifiable}},
 	{ErrSignature, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenSignatureInvalid}},
+	{ErrLoginType, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenSignatureInvalid}},
 	{ErrMissingClaim, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenRequiredClaimMissing}},
 	{ErrExpired, errorInfo{http.StatusUnauthorized, "token_expired", "The token has expired.", jwt.ErrTokenExpired}},
 	{ErrNotYetValid, errorInfo{http.StatusUnauthorized, "token_not_yet_valid", "The token is not valid yet.", jwt.ErrTokenNotValidYet}},

@@ -82,6 +82,7 @@ type claimsView struct {
 	Audience  []string
 	ExpiresAt time.Time
 	IssuedAt  time.Time
+	LoginType string
 	Data      map[string]any
 }
 
@@ -97,6 +98,7 @@ func viewOf(c *authx.Claims) claimsView {
 		Audience:  c.Audience,
 		ExpiresAt: c.ExpiresAt,
 		IssuedAt:  c.IssuedAt,
+		LoginType: c.LoginType,
 		Data:      c.Data(),
 	}
 }
@@ -111,16 +113,17 @@ func viewOfPayload(tb testing.TB, p map[string]any) claimsView {
 		return s
 	}
 	v := claimsView{
-		Subject: str("sub"),
-		ID:      str("jti"),
-		Type:    authx.TokenType(str("type")),
-		CSRF:    str("csrf"),
-		Issuer:  str("iss"),
+		Subject:   str("sub"),
+		ID:        str("jti"),
+		Type:      authx.TokenType(str("type")),
+		CSRF:      str("csrf"),
+		Issuer:    str("iss"),
+		LoginType: str("login_type"),
 	}
 	v.Fresh, _ = p["fresh"].(bool)
 	for name, val := range p {
 		switch name {
-		case "sub", "jti", "type", "csrf", "iss", "fresh":
+		case "sub", "jti", "type", "csrf", "iss", "fresh", "login_type":
 		case "exp":
 			v.ExpiresAt = unixFloat(val.(float64))
 		case "iat":
@@ -381,15 +384,13 @@ func TestInteropGoTokensVerifyInPython(t *testing.T) {
 			authx.Claim("profile", map[string]any{"plan": "pro", "limits": map[string]int{"rpm": 60}}),
 			authx.Claim("roles", []string{"editor", "viewer"}),
 			authx.Claim("display", "Zoë ☃ 😀 <&>"),
-			authx.Claim("login_type", "admin"),
 		},
 		want: claims("go-data", authx.Access, min15, map[string]any{
-			"tenant":     "acme",
-			"age":        float64(42),
-			"profile":    map[string]any{"plan": "pro", "limits": map[string]any{"rpm": float64(60)}},
-			"roles":      []any{"editor", "viewer"},
-			"display":    "Zoë ☃ 😀 <&>",
-			"login_type": "admin",
+			"tenant":  "acme",
+			"age":     float64(42),
+			"profile": map[string]any{"plan": "pro", "limits": map[string]any{"rpm": float64(60)}},
+			"roles":   []any{"editor", "viewer"},
+			"display": "Zoë ☃ 😀 <&>",
 		}),
 	}, {
 		name:     "audience string",

@@ -30,6 +30,7 @@ type config struct {
 	signingKID  string
 	verifyKeys  []*keySpec
 	issuer      string
+	loginType   string
 	audience    []string
 	leeway      time.Duration
 	now         func() time.Time
@@ -190,6 +191,24 @@ func WithVerificationKey(kid, alg string, key any) Option {
 			return
 		}
 		c.verifyKeys = append(c.verifyKeys, k)
+	})
+}
+
+// WithLoginType makes the Auth one identity type among several sharing a
+// key (Python AuthX 1.7's AuthManager and login_type): every token it
+// issues carries "login_type": name, and it accepts only tokens of that
+// login type — on guards, [Auth.Verify], refresh, logout, tickets and
+// WebSockets — refusing the others, and tokens without one, with the same
+// 401 invalid_token answer as a bad signature ([ErrLoginType]). Default:
+// none written, none checked (a token's login_type is read but not
+// required, as a plain AuthX does).
+func WithLoginType(name string) Option {
+	return optionFunc(func(c *config) {
+		if err := checkClaimString("login type", name); err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		c.loginType = name
 	})
 }
 

@@ -434,6 +434,7 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 		Type:      typ,
 		SessionID: s.sid,
 		FamilyID:  s.fam,
+		LoginType: cfg.loginType,
 	}
 	if s.scopesSet {
 		c.Scopes = append([]string{}, s.scopes...)

@@ -108,8 +108,11 @@ func (e *engine) validate(c *Claims) error {
 	return e.validateParties(c)
 }
 
-// validateParties checks issuer and audience.
+// validateParties checks the login type, issuer and audience.
 func (e *engine) validateParties(c *Claims) error {
+	if e.cfg.loginType != "" && c.LoginType != e.cfg.loginType {
+		return newError(ErrLoginType, nil)
+	}
 	if e.cfg.issuer != "" && c.Issuer != e.cfg.issuer {
 		return newError(ErrIssuer, nil)
 	}

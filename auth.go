@@ -76,6 +76,13 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 	if e.limiter = cfg.limiter; e.limiter == nil {
 		e.limiter = NewMemoryRateLimiter(cfg.now)
 	}
+	if cfg.shortSecret {
+		l := cfg.logger
+		if !cfg.loggerSet {
+			l = slog.Default()
+		}
+		l.LogAttrs(context.Background(), slog.LevelWarn, "authx: InsecureShortSecret: the HMAC secret is shorter than 32 bytes and can be guessed from one token; replace it once the migration allows")
+	}
 	e.checked = newCheckedSessions()
 	e.blocklist = newSafeBlocklist(bl)
 	e.cfg.refresh = safeRefresh{e.cfg.refresh}

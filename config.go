@@ -74,6 +74,12 @@ type CookieConfig struct {
 	// MaxAge of the cookies. Default 0: each cookie lives exactly as long as
 	// the token it carries.
 	MaxAge time.Duration
+	// SessionCookies writes the cookies without Max-Age or Expires
+	// (browser-session cookies, Python AuthX's JWT_SESSION_COOKIE): the
+	// browser drops them when it closes, though the tokens inside still
+	// expire as issued. MaxAge is then ignored. Deletion cookies are
+	// unchanged.
+	SessionCookies bool
 	// NoCSRFCookies stops Set…Cookies writing the CSRF cookies, for clients
 	// that receive the csrf value otherwise. The check itself stays on.
 	NoCSRFCookies bool

@@ -75,6 +75,12 @@ func hmacHash(alg string) (func() hash.Hash, int) {
 // keys, given as values or PEM, are checked in full by rsaKey, ecdsaKey or
 // ed25519Key: whatever newKeySpec accepts signs and verifies without error.
 func newKeySpec(kid, alg string, key any, signing bool) (*keySpec, error) {
+	return newKeySpecWith(kid, alg, key, signing, false)
+}
+
+// newKeySpecWith is newKeySpec; allowShort accepts an HMAC secret shorter
+// than its hash (InsecureShortSecret).
+func newKeySpecWith(kid, alg string, key any, signing, allowShort bool) (*keySpec, error) {
 	method, ok := algorithms[alg]
 	if !ok {
 		return nil, fmt.Errorf("unknown algorithm %q (want one of HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA)", alg)
@@ -89,7 +95,7 @@ func newKeySpec(kid, alg string, key any, signing bool) (*keySpec, error) {
 				return nil, fmt.Errorf("%s needs a []byte secret, got %T", alg, key)
 			}
 		}
-		if len(secret) < size {
+		if len(secret) == 0 || (len(secret) < size && !allowShort) {
 			return nil, fmt.Errorf("%s secret is %d bytes, need at least %d (RFC 7518 §3.2)", alg, len(secret), size)
 		}
 		secret = append([]byte(nil), secret...)

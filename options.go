@@ -29,6 +29,8 @@ type config struct {
 	signing     *keySpec
 	signingKID  string
 	verifyKeys  []*keySpec
+	shortSecret bool // InsecureShortSecret: warn at New
+	loggerSet   bool // WithLogger was given
 	issuer      string
 	loginType   string
 	audience    []string
@@ -138,6 +140,31 @@ func WithSigningKey(alg string, key any) Option {
 			return
 		}
 		c.signing = k
+	})
+}
+
+// InsecureShortSecret signs and verifies with HS256 and a secret shorter
+// than the 32 bytes [WithSecret] requires — for a migration from an
+// existing Python AuthX deployment whose JWT_SECRET_KEY is short, while
+// both services must accept each other's tokens. A short secret can be
+// guessed offline from any one token; New logs a warning (through
+// [WithLogger]'s logger, or slog.Default). Replace it as soon as the
+// migration allows (add the new key with [WithKeyID] and keep this one
+// with [WithVerificationKey] until its tokens expire). Use it instead of
+// WithSecret, not with it.
+func InsecureShortSecret(secret []byte) Option {
+	return optionFunc(func(c *config) {
+		if c.signing != nil {
+			c.errorf("more than one signing key (InsecureShortSecret with WithSecret/WithSigningKey)")
+			return
+		}
+		k, err := newKeySpecWith("", "HS256", secret, true, true)
+		if err != nil {
+			c.errorf("short secret: %v", err)
+			return
+		}
+		c.signing = k
+		c.shortSecret = len(secret) < 32
 	})
 }
 
@@ -478,6 +505,7 @@ func WithLogger(l *slog.Logger) Option {
 			return
 		}
 		c.logger = l
+		c.loggerSet = true
 	})
 }
 

@@ -70,6 +70,26 @@ func (a *Auth[T]) Sessions(ctx context.Context, sub string) ([]SessionInfo, erro
 	return ss, nil
 }
 
+// Session returns sub's session id (active or ended, until it expires). A
+// session of another subject, or none, is [ErrSessionNotFound] (404), as
+// for [Auth.RevokeSession]; a store that cannot answer is [ErrUnavailable].
+func (a *Auth[T]) Session(ctx context.Context, sub, id string) (SessionInfo, error) {
+	if err := a.configured(); err != nil {
+		return SessionInfo{}, err
+	}
+	if id == "" || len(id) > maxClaimString {
+		return SessionInfo{}, newError(ErrSessionNotFound, nil)
+	}
+	s, ok, err := a.e.sessions.Get(ctx, id)
+	if err != nil {
+		return SessionInfo{}, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
+	}
+	if !ok || s.Subject != sub {
+		return SessionInfo{}, newError(ErrSessionNotFound, nil)
+	}
+	return s, nil
+}
+
 // RevokeSession ends session id of subject sub: every token carrying its
 // sid fails on the next request, on every replica sharing the stores. A
 // session of another subject, or none, is [ErrSessionNotFound] — a caller

@@ -26,13 +26,16 @@ func (e *engine) cookieAt(name, path, domain, value string, httpOnly bool, maxAg
 		HttpOnly: httpOnly,
 		SameSite: cc.SameSite,
 	}
-	if maxAge > 0 {
+	switch {
+	case maxAge > 0 && cc.SessionCookies:
+		// A browser-session cookie: no Max-Age, no Expires.
+	case maxAge > 0:
 		secs := ceilSeconds(maxAge) // ≥ 1: Max-Age=0 would delete the cookie
 		c.MaxAge = int(min(secs, math.MaxInt))
 		// secs-1 seconds then one more: secs × 1s overflows for the
 		// longest lives.
 		c.Expires = e.cfg.now().Add(time.Duration(secs-1) * time.Second).Add(time.Second).UTC()
-	} else {
+	default:
 		// Deletion: Max-Age=0 and an Expires in the past, with the same
 		// Path, Domain, Secure and SameSite as when set (AuthX drops them).
 		c.MaxAge = -1

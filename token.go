@@ -28,22 +28,32 @@ type tokenOptionFunc func(*tokenSettings)
 func (f tokenOptionFunc) applyToken(s *tokenSettings) { f(s) }
 
 type tokenSettings struct {
-	errs       []error
-	fresh      bool
-	scopes     []string
-	scopesSet  bool
-	data       map[string]json.RawMessage
-	ttl        time.Duration
-	exp        time.Time
-	refreshTTL time.Duration
-	audience   []string
-	headers    map[string]json.RawMessage
-	sid        string
-	fam        string
-	jti        string
-	nbf        time.Time
-	ticketFor  *Claims // WebSocket tickets: the access token traded
-	iat        time.Time
+	errs      []error
+	fresh     bool
+	scopes    []string
+	scopesSet bool
+	// refreshScopes replace scopes in the refresh token (RefreshGrant).
+	refreshScopes    []string
+	refreshScopesSet bool
+	data             map[string]json.RawMessage
+	ttl              time.Duration
+	exp              time.Time
+	refreshTTL       time.Duration
+	audience         []string
+	headers          map[string]json.RawMessage
+	sid              string
+	fam              string
+	jti              string
+	nbf              time.Time
+	ticketFor        *Claims // WebSocket tickets: the access token traded
+	iat              time.Time
+}
+
+// useRefreshScopes makes RefreshGrant's scopes, if any, the token's.
+func (s *tokenSettings) useRefreshScopes() {
+	if s.refreshScopesSet {
+		s.scopes, s.scopesSet = s.refreshScopes, true
+	}
 }
 
 func (s *tokenSettings) errorf(format string, args ...any) {
@@ -104,6 +114,26 @@ func Grant(scopes ...string) TokenOption {
 		}
 		s.scopesSet = true
 		s.scopes = append(s.scopes, scopes...)
+	})
+}
+
+// RefreshGrant sets the scopes of the refresh token instead of those of
+// [Grant] (Python AuthX's refresh_scopes beside access_scopes): in
+// [Auth.CreateTokenPair] the access token keeps Grant's scopes and the
+// refresh token gets these; [Auth.CreateRefreshToken] uses them too. An
+// access token renewed from the refresh token carries the refresh token's
+// scopes. Each scope is validated as for Grant; repeated RefreshGrant
+// options add up.
+func RefreshGrant(scopes ...string) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		for _, sc := range scopes {
+			if err := scope.Validate(sc); err != nil {
+				s.errorf("refresh scope %q: %v", sc, err)
+				return
+			}
+		}
+		s.refreshScopesSet = true
+		s.refreshScopes = append(s.refreshScopes, scopes...)
 	})
 }
 
@@ -325,6 +355,7 @@ func (a *Auth[T]) CreateRefreshToken(sub string, opts ...TokenOption) (string, e
 	if err != nil {
 		return "", err
 	}
+	s.useRefreshScopes()
 	if s.fam == "" {
 		if s.fam, err = randomID(); err != nil {
 			return "", err
@@ -359,6 +390,7 @@ func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, 
 	}
 	rs := *s // ExpiresIn and ExpiresAt are the access token's
 	rs.ttl, rs.exp = 0, time.Time{}
+	rs.useRefreshScopes()
 	refresh, _, err := a.issue(Refresh, sub, &rs)
 	if err != nil {
 		return nil, err
@@ -401,7 +433,7 @@ func (a *Auth[T]) settings(sub string, opts []TokenOption) (*tokenSettings, erro
 		}
 		o.applyToken(s)
 	}
-	if len(s.scopes) > a.e.cfg.maxScopes {
+	if len(s.scopes) > a.e.cfg.maxScopes || len(s.refreshScopes) > a.e.cfg.maxScopes {
 		s.errorf("%d scopes, more than the configured %d", len(s.scopes), a.e.cfg.maxScopes)
 	}
 	if len(s.data) > maxCustomClaims {

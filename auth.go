@@ -114,7 +114,7 @@ func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.e.admit(ctx, c, ps, a.newState); err != nil {
+	if _, err := a.e.admit(ctx, nil, c, ps, a.newState); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"errors"
+	"net/http"
 	"reflect"
 	"sync"
 )
@@ -16,6 +17,7 @@ type stateKey struct{}
 type requestState[T any] struct {
 	context.Context
 	claims *Claims
+	req    *http.Request // the guarded request (RequestFrom); nil outside a request
 	get    func(context.Context, *Claims) (T, error)
 	isNil  func(T) bool // nil when T cannot be nil
 
@@ -35,6 +37,16 @@ func (s *requestState[T]) Value(key any) any {
 }
 
 func (s *requestState[T]) claimsOf() *Claims { return s.claims }
+
+func (s *requestState[T]) requestOf() *http.Request { return s.req }
+
+func (s *requestState[T]) setRequest(r *http.Request) { s.req = r }
+
+// requestCarrier is a state that knows the guarded request.
+type requestCarrier interface {
+	requestOf() *http.Request
+	setRequest(*http.Request)
+}
 
 // subject resolves the subject once. The getter runs with the parent
 // context, so a getter that asks for the subject again cannot deadlock.

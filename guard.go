@@ -116,7 +116,7 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 			return nil, nil, 0, asError(err)
 		}
 	}
-	ctx, err = e.admit(ctx, c, g.ps, g.newCtx)
+	ctx, err = e.admit(ctx, r, c, g.ps, g.newCtx)
 	if err != nil {
 		return nil, nil, 0, asError(err)
 	}

@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"errors"
+	"net/http"
 )
 
 // ClaimsFrom returns the verified claims that a [Guard] (or [Auth.NewContext],
@@ -16,6 +17,24 @@ func ClaimsFrom(ctx context.Context) (*Claims, bool) {
 		return nil, false
 	}
 	return s.claimsOf(), true
+}
+
+// RequestFrom returns the request a [Guard] is deciding on (or decided
+// on), from the context it hands to policies and handlers: a [Policy] can
+// then look at the method, r.PathValue, headers, the client's address —
+// on HTTP requests and WebSocket handshakes alike. It reports false
+// outside a guarded request (in [Auth.Verify], re-authentication, or a
+// context without claims). The request is the one the guard received;
+// treat it as read-only (its body may be the handler's).
+func RequestFrom(ctx context.Context) (*http.Request, bool) {
+	if ctx == nil {
+		return nil, false
+	}
+	s, ok := ctx.Value(stateKey{}).(requestCarrier)
+	if !ok || s.requestOf() == nil {
+		return nil, false
+	}
+	return s.requestOf(), true
 }
 
 // SubjectFrom returns the caller as the application's type T, resolving it

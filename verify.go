@@ -132,8 +132,9 @@ func (e *engine) validateParties(c *Claims) error {
 
 // admit is the last step every path shares once a token is verified: the
 // blocklist (token, family, session), the token's session, then the
-// policies on a context that carries c (built by newCtx), which it returns.
-func (e *engine) admit(ctx context.Context, c *Claims, ps policySet, newCtx func(context.Context, *Claims) context.Context) (context.Context, error) {
+// policies on a context that carries c (built by newCtx) and r (nil
+// outside a request), which it returns.
+func (e *engine) admit(ctx context.Context, r *http.Request, c *Claims, ps policySet, newCtx func(context.Context, *Claims) context.Context) (context.Context, error) {
 	if err := e.revoked(ctx, c); err != nil {
 		return nil, err
 	}
@@ -142,6 +143,9 @@ func (e *engine) admit(ctx context.Context, c *Claims, ps policySet, newCtx func
 		return nil, err
 	}
 	ctx = newCtx(ctx, c)
+	if rc, ok := ctx.(requestCarrier); ok && r != nil {
+		rc.setRequest(r) // for RequestFrom, in policies and handlers
+	}
 	if err := e.policies(ctx, c, ps); err != nil {
 		return nil, err
 	}

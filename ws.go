@@ -242,7 +242,7 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 			return nil, newError(ErrCrossOrigin, err)
 		}
 	}
-	if _, err := e.admit(ctx, c, g.ps, g.newCtx); err != nil {
+	if _, err := e.admit(ctx, r, c, g.ps, g.newCtx); err != nil {
 		return nil, asError(err)
 	}
 	if ticketID != "" {

@@ -47,12 +47,20 @@ func kindsOf(typ TokenType) kinds {
 func (k kinds) types() []TokenType {
 	switch k {
 	case forRefresh:
-		return []TokenType{Refresh}
+		return refreshOnly
 	case forBoth:
-		return []TokenType{Access, Refresh}
+		return accessThenRefresh
 	}
-	return []TokenType{Access}
+	return accessOnly
 }
+
+// The lists types returns, shared and never written (no allocation per
+// lookup).
+var (
+	accessOnly        = []TokenType{Access}
+	refreshOnly       = []TokenType{Refresh}
+	accessThenRefresh = []TokenType{Access, Refresh}
+)
 
 // fromCookie returns the value of the token cookie for typ. A request
 // carrying two cookies of the token's name, or of its CSRF cookie's, is

@@ -210,7 +210,7 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 // the token was copied.
 func (e *engine) spend(ctx context.Context, c *Claims) error {
 	cfg := &e.cfg
-	first, spentAt, err := cfg.refresh.Spend(ctx, spendKey(c.ID), c.ExpiresAt.Add(cfg.leeway))
+	first, spentAt, err := cfg.refresh.Spend(ctx, tokenKey(c.ID), c.ExpiresAt.Add(cfg.leeway))
 	if err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("refresh store: %w", err))
 	}

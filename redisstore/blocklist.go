@@ -245,16 +245,20 @@ func (s *Store) epoch(ctx context.Context, got *redis.StringCmd) (int64, error) 
 	now := s.now().Unix()
 	// SET NX GET: of concurrent writers one sets it; the others read it.
 	var old string
+	ours := false
 	err = s.write(ctx, s.prefix+epochKey, func(c cmdWriter) error {
 		var err error
 		old, err = c.SetArgs(ctx, s.prefix+epochKey, now, redis.SetArgs{Mode: "NX", Get: true}).Result()
+		if errors.Is(err, redis.Nil) {
+			ours, err = true, nil // set by us: a reply, not an error (WAIT still runs)
+		}
 		return err
 	})
 	switch {
-	case errors.Is(err, redis.Nil):
-		return now, nil // ours
 	case err != nil:
 		return 0, err
+	case ours:
+		return now, nil
 	}
 	return strconv.ParseInt(old, 10, 64)
 }

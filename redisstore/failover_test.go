@@ -3,7 +3,6 @@
 package redisstore_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -102,12 +101,15 @@ func TestReplicaAcksWithoutReplica(t *testing.T) {
 		t.Errorf("Revoke without a replica: %v, want ErrReplicas", err)
 	}
 	st := newSite(t, s, nil)
-	c, verr := st.a.Verify(context.Background(), authtest.Token(t, st.a, "alice"))
-	if verr != nil {
-		t.Fatal(verr)
-	}
+	c := &authx.Claims{ID: "jti-2", ExpiresAt: time.Now().Add(time.Hour)}
 	if err := st.a.Revoke(t.Context(), c); authx.StatusOf(err) != 503 {
 		t.Errorf("authx Revoke without a replica: %v (status %d), want 503", err, authx.StatusOf(err))
+	}
+	// The epoch cannot be written with its acknowledgement either: a
+	// guarded request fails closed.
+	r := authtest.Request(t, st.a, authx.InHeader, "GET", "/", authtest.Token(t, st.a, "alice"))
+	if got := serve(st.guarded, r).StatusCode; got != 503 {
+		t.Errorf("guarded request without a replica: %d, want 503", got)
 	}
 }
 

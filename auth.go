@@ -199,9 +199,6 @@ func (a *Auth[T]) guard(optional bool, policies []Policy) *Guard {
 	g.ps.optional = optional
 	g.e = a.e
 	g.newCtx = a.newState
-	if g.ps.err != nil {
-		a.e.cfg.logger.LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured guard",
-			slog.String("guard", g.ps.String()), slog.String("error", g.ps.err.Error()))
-	}
+	a.e.logMisconfigured(g.ps)
 	return g
 }

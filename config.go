@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,6 +48,48 @@ func (l Location) String() string {
 		return "json"
 	}
 	return "Location(?)"
+}
+
+// goString returns l as written in Go source: InHeader.
+func (l Location) goString() string {
+	switch l {
+	case InHeader:
+		return "InHeader"
+	case InCookie:
+		return "InCookie"
+	case InQuery:
+		return "InQuery"
+	case InJSON:
+		return "InJSON"
+	}
+	return "Location(" + strconv.Itoa(int(l)) + ")"
+}
+
+func locationList(locs []Location) string {
+	parts := make([]string, len(locs))
+	for i, l := range locs {
+		parts[i] = l.goString()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkLocations validates a lookup order: at least one location, each
+// known, none twice. who names the caller in the error.
+func checkLocations(who string, locs []Location) error {
+	if len(locs) == 0 {
+		return fmt.Errorf("%s needs at least one location", who)
+	}
+	seen := map[Location]bool{}
+	for _, l := range locs {
+		if l < InHeader || l > InJSON {
+			return fmt.Errorf("%s: unknown token location %d", who, l)
+		}
+		if seen[l] {
+			return fmt.Errorf("%s: token location %v listed twice", who, l)
+		}
+		seen[l] = true
+	}
+	return nil
 }
 
 // CookieConfig configures the token and CSRF cookies (see [WithCookies]).

@@ -32,6 +32,56 @@ func (g *Guard) Err() error {
 	return nil
 }
 
+// From returns a copy of g that looks for the token only in locs, in that
+// order, instead of the locations configured with [WithTokenLocations]
+// (Python AuthX's token_required(locations=[...])): say, the header alone
+// on an API route and the cookie alone on a form route, with one [Auth].
+// g itself is unchanged. A request whose token sits elsewhere carries no
+// token for this guard (401, or anonymous for [Auth.Optional]).
+//
+// WebSocket handshakes ([Guard.Accept]) narrowed this way read the
+// token-carrying subprotocol only when locs has [InHeader] (it stands in
+// for the header a browser cannot set), then locs, without the query and
+// cookie fallbacks an un-narrowed guard adds; tickets still work.
+//
+// An empty list, an unknown location or one listed twice is a mistake in
+// building the guard, reported by [Guard.Err]; the guard then denies.
+func (g *Guard) From(locs ...Location) *Guard {
+	if g == nil {
+		return nil
+	}
+	n := g.clone()
+	if err := checkLocations("Guard.From", locs); err != nil && n.ps.err == nil {
+		n.ps.err = err
+		n.e.logMisconfigured(n.ps)
+	}
+	n.ps.locs = append([]Location(nil), locs...)
+	return n
+}
+
+// InsecureWithoutCSRF returns a copy of g that admits a token from a
+// cookie without the double-submit CSRF check, whatever the method and
+// [CookieConfig.CSRF] (Python AuthX's token_required(verify_csrf=False)).
+// Use it only where the request cannot be forged cross-site by other means
+// (a route that accepts only a JSON content type and no simple request, or
+// one that changes nothing); everywhere else it lets another site act as
+// the user. g itself is unchanged. WebSocket handshakes have no CSRF check
+// (their Origin is checked) and are unaffected.
+func (g *Guard) InsecureWithoutCSRF() *Guard {
+	if g == nil {
+		return nil
+	}
+	n := g.clone()
+	n.ps.noCSRF = true
+	return n
+}
+
+// clone returns a new guard with g's engine and policies and no live
+// connections of its own.
+func (g *Guard) clone() *Guard {
+	return &Guard{e: g.e, ps: g.ps, newCtx: g.newCtx}
+}
+
 // String prints the guard's policies as written, with the implicit Access:
 // All(Access, Scopes("admin:*")).
 func (g *Guard) String() string {
@@ -99,7 +149,7 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 		return nil, nil, 0, newError(ErrMisconfigured, g.ps.err)
 	}
 	e := g.e
-	tok, loc, err := e.locate(r, g.ps.look)
+	tok, loc, err := e.locateIn(r, e.locations(g.ps), g.ps.look)
 	if err != nil {
 		if g.ps.optional && errors.Is(err, ErrNoToken) {
 			return r.Context(), nil, 0, nil // anonymous, as Optional allows
@@ -111,7 +161,7 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 	if err != nil {
 		return nil, nil, 0, asError(err)
 	}
-	if loc == InCookie {
+	if loc == InCookie && !g.ps.noCSRF {
 		if err := e.checkCSRF(r, c); err != nil {
 			return nil, nil, 0, asError(err)
 		}

@@ -331,21 +331,9 @@ func WithRefreshTTL(d time.Duration) Option {
 // check on cookie-borne tokens.
 func WithTokenLocations(locs ...Location) Option {
 	return optionFunc(func(c *config) {
-		if len(locs) == 0 {
-			c.errorf("WithTokenLocations needs at least one location")
+		if err := checkLocations("WithTokenLocations", locs); err != nil {
+			c.errorf("%v", err)
 			return
-		}
-		seen := map[Location]bool{}
-		for _, l := range locs {
-			if l < InHeader || l > InJSON {
-				c.errorf("unknown token location %d", l)
-				return
-			}
-			if seen[l] {
-				c.errorf("token location %v listed twice", l)
-				return
-			}
-			seen[l] = true
 		}
 		c.locations = append([]Location(nil), locs...)
 	})

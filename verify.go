@@ -14,10 +14,12 @@ import (
 // construction mistake.
 type policySet struct {
 	user           AllPolicy
-	implicitAccess bool  // the token must be an access token
-	requireRefresh bool  // the token must be a refresh token (the refresh endpoint)
-	look           kinds // whose cookie and JSON names to search
-	optional       bool  // a request without a token passes, unauthenticated (Auth.Optional)
+	implicitAccess bool       // the token must be an access token
+	requireRefresh bool       // the token must be a refresh token (the refresh endpoint)
+	look           kinds      // whose cookie and JSON names to search
+	optional       bool       // a request without a token passes, unauthenticated (Auth.Optional)
+	locs           []Location // where the guard looks, when narrowed (Guard.From); nil: the Auth's
+	noCSRF         bool       // cookie tokens pass without the CSRF check (Guard.InsecureWithoutCSRF)
 	err            error
 }
 
@@ -51,7 +53,37 @@ func (e *engine) policySet(policies []Policy) policySet {
 	return ps
 }
 
+// locations returns where a guard with ps looks: its own narrowed list
+// ([Guard.From]) or the configured one.
+func (e *engine) locations(ps policySet) []Location {
+	if ps.locs != nil {
+		return ps.locs
+	}
+	return e.cfg.locations
+}
+
+// logMisconfigured logs a guard's construction mistake, if any.
+func (e *engine) logMisconfigured(ps policySet) {
+	if ps.err == nil || e == nil {
+		return
+	}
+	e.cfg.logger.LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured guard",
+		slog.String("guard", ps.String()), slog.String("error", ps.err.Error()))
+}
+
 func (ps policySet) String() string {
+	if ps.locs != nil || ps.noCSRF {
+		inner := ps
+		inner.locs, inner.noCSRF = nil, false
+		s := inner.String()
+		if ps.locs != nil {
+			s += ".From(" + locationList(ps.locs) + ")"
+		}
+		if ps.noCSRF {
+			s += ".InsecureWithoutCSRF()"
+		}
+		return s
+	}
 	if ps.optional {
 		inner := ps
 		inner.optional = false

@@ -225,7 +225,7 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 		}
 		c, loc, ticketID = tc, InQuery, id
 	} else {
-		tok, l, err := e.locateWS(r, g.ps.look)
+		tok, l, err := e.locateWS(r, g.ps)
 		if err != nil {
 			if g.ps.optional && errors.Is(err, ErrNoToken) {
 				return nil, nil // anonymous, as Optional allows
@@ -256,29 +256,33 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 // locateWS finds the handshake's token: the subprotocol (an explicit
 // choice of the client, ahead of any ambient cookie), the configured
 // locations (a handshake has no JSON body), then the query and cookie.
-func (e *engine) locateWS(r *http.Request, look kinds) (string, Location, error) {
-	tok, err := protocolToken(r)
-	if err != nil {
-		return "", InHeader, err
-	}
-	if tok != "" {
-		if len(tok) > e.cfg.maxToken {
-			return "", InHeader, newError(ErrTokenTooLarge, nil)
+func (e *engine) locateWS(r *http.Request, ps policySet) (string, Location, error) {
+	if ps.locs == nil || slices.Contains(ps.locs, InHeader) {
+		tok, err := protocolToken(r)
+		if err != nil {
+			return "", InHeader, err
 		}
-		return tok, InHeader, nil
+		if tok != "" {
+			if len(tok) > e.cfg.maxToken {
+				return "", InHeader, newError(ErrTokenTooLarge, nil)
+			}
+			return tok, InHeader, nil
+		}
 	}
 	locs := make([]Location, 0, 4)
-	for _, l := range e.cfg.locations {
+	for _, l := range e.locations(ps) {
 		if l != InJSON {
 			locs = append(locs, l)
 		}
 	}
-	for _, l := range []Location{InQuery, InCookie} {
-		if !slices.Contains(locs, l) {
-			locs = append(locs, l)
+	if ps.locs == nil { // a browser cannot set headers: the fallbacks
+		for _, l := range []Location{InQuery, InCookie} {
+			if !slices.Contains(locs, l) {
+				locs = append(locs, l)
+			}
 		}
 	}
-	return e.locateIn(r, locs, look)
+	return e.locateIn(r, locs, ps.look)
 }
 
 // protocolToken reads the token offered after the marker subprotocol.

@@ -98,7 +98,6 @@ func (e *engine) locate(r *http.Request, look kinds) (string, Location, error) {
 	return e.locateIn(r, e.cfg.locations, look)
 }
 
-
 // locateIn finds the token in r, looking at locs in order.
 func (e *engine) locateIn(r *http.Request, locs []Location, look kinds) (string, Location, error) {
 	for _, loc := range locs {

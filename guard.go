@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/coder/websocket"
 )
 
 // Guard protects handlers with a set of policies. Build it with
@@ -18,6 +20,50 @@ type Guard struct {
 	newCtx func(context.Context, *Claims) context.Context
 
 	live liveConns // the WebSocket connections it accepted (wswatch.go)
+
+	alts []*Guard // OneOf's guards; nil for a guard of one Auth
+}
+
+// OneOf returns a guard for a route that serves several identity types: a
+// request passes when one of guards admits it, tried in order, and reaches
+// the handler with that guard's claims and subject — the handler asks
+// [SubjectFrom] for each of its types to learn which (Python AuthX's
+// AuthManager). Build the guards from [Auth]s whose tokens cannot be
+// mistaken for each other's: distinct [WithLoginType]s on a shared key,
+// distinct keys, or distinct issuers or audiences. A guard that finds no
+// token, or a token that is not its Auth's (another login type, key,
+// issuer or audience), hands the request on to the next; any other answer
+// decides, so an expired, revoked or forbidden token of one identity never
+// falls through to another, and an ambiguous request (two tokens) is
+// refused. When no guard admits the request, the first guard's answer is
+// sent. [Guard.Accept], [Guard.NewContext] and [Guard.Reauthenticate] work
+// on the result as on its guards. A nil guard or none at all is a mistake
+// reported by [Guard.Err]; the result then denies every request.
+func OneOf(guards ...*Guard) *Guard {
+	g := &Guard{alts: append([]*Guard(nil), guards...)}
+	if len(guards) == 0 {
+		g.ps.err = errors.New("OneOf needs at least one guard")
+	}
+	for i, alt := range guards {
+		if g.ps.err != nil {
+			break
+		}
+		if err := alt.Err(); err != nil {
+			g.ps.err = fmt.Errorf("OneOf guard %d: %w", i, err)
+		}
+	}
+	return g
+}
+
+// notItsToken reports whether err says the request's token (if any) is not
+// the guard's Auth's, so that OneOf may try the next guard.
+func notItsToken(err error) bool {
+	for _, s := range [...]error{ErrNoToken, ErrLoginType, ErrSignature, ErrUnknownKey, ErrAlgorithm, ErrIssuer, ErrAudience} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Err reports a mistake made building the guard (an invalid scope pattern, a
@@ -51,6 +97,9 @@ func (g *Guard) From(locs ...Location) *Guard {
 		return nil
 	}
 	n := g.clone()
+	for i, alt := range n.alts {
+		n.alts[i] = alt.From(locs...)
+	}
 	if err := checkLocations("Guard.From", locs); err != nil && n.ps.err == nil {
 		n.ps.err = err
 		n.e.logMisconfigured(n.ps)
@@ -72,6 +121,9 @@ func (g *Guard) InsecureWithoutCSRF() *Guard {
 		return nil
 	}
 	n := g.clone()
+	for i, alt := range n.alts {
+		n.alts[i] = alt.InsecureWithoutCSRF()
+	}
 	n.ps.noCSRF = true
 	return n
 }
@@ -79,7 +131,11 @@ func (g *Guard) InsecureWithoutCSRF() *Guard {
 // clone returns a new guard with g's engine and policies and no live
 // connections of its own.
 func (g *Guard) clone() *Guard {
-	return &Guard{e: g.e, ps: g.ps, newCtx: g.newCtx}
+	n := &Guard{e: g.e, ps: g.ps, newCtx: g.newCtx}
+	if g.alts != nil {
+		n.alts = append([]*Guard(nil), g.alts...)
+	}
+	return n
 }
 
 // String prints the guard's policies as written, with the implicit Access:
@@ -87,6 +143,13 @@ func (g *Guard) clone() *Guard {
 func (g *Guard) String() string {
 	if g == nil {
 		return "<nil>"
+	}
+	if g.alts != nil {
+		parts := make([]string, len(g.alts))
+		for i, alt := range g.alts {
+			parts[i] = alt.String()
+		}
+		return "OneOf(" + strings.Join(parts, ", ") + ")"
 	}
 	return g.ps.String()
 }
@@ -103,14 +166,14 @@ func (g *Guard) String() string {
 // no-referrer, so the URL is neither cached nor sent on as a Referer.
 func (g *Guard) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, _, loc, err := g.authenticate(r)
+		by, ctx, _, loc, err := g.pick(r)
 		if err != nil {
-			g.deny(w, r, err)
+			by.deny(w, r, err)
 			return
 		}
 		r = r.WithContext(ctx)
 		if loc == InQuery {
-			r = g.e.hideQueryToken(w, r)
+			r = by.e.hideQueryToken(w, r)
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -124,11 +187,53 @@ func (g *Guard) WrapFunc(h http.HandlerFunc) http.Handler { return g.Wrap(h) }
 // For a guard built with [Auth.Optional], a request without a token returns
 // nil claims and a nil error.
 func (g *Guard) Check(r *http.Request) (*Claims, error) {
-	_, c, _, err := g.authenticate(r)
+	_, _, c, _, err := g.pick(r)
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// pick runs the pipeline on r and returns the guard whose answer it is: g
+// itself, or, for [OneOf], the guard that admitted r or whose refusal
+// stands.
+func (g *Guard) pick(r *http.Request) (*Guard, context.Context, *Claims, Location, *Error) {
+	if g == nil || g.alts == nil {
+		ctx, c, loc, err := g.authenticate(r)
+		return g, ctx, c, loc, err
+	}
+	if g.ps.err != nil {
+		return g, nil, nil, 0, newError(ErrMisconfigured, g.ps.err)
+	}
+	var first *Error
+	var firstBy *Guard
+	for _, alt := range g.alts {
+		by, ctx, c, loc, err := alt.pick(r)
+		if err == nil || !notItsToken(err) {
+			return by, ctx, c, loc, err
+		}
+		if first == nil {
+			first, firstBy = err, by
+		}
+	}
+	return firstBy, nil, nil, 0, first
+}
+
+// owner returns the guard among g's (g itself for a guard of one Auth)
+// that accepted the WebSocket connection conn or handed out c, or nil.
+func (g *Guard) owner(conn *websocket.Conn, c *Claims) *Guard {
+	if g.alts == nil {
+		if (conn != nil && g.live.forConn(conn) != nil) || (c != nil && g.live.forClaims(c) != nil) {
+			return g
+		}
+		return nil
+	}
+	for _, alt := range g.alts {
+		if o := alt.owner(conn, c); o != nil {
+			return o
+		}
+	}
+	return nil
 }
 
 func (g *Guard) deny(w http.ResponseWriter, r *http.Request, err *Error) {

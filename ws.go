@@ -71,9 +71,9 @@ func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.A
 		g.deny(w, r, err)
 		return nil, nil, err
 	}
-	c, authErr := g.authenticateWS(r, o.OriginPatterns)
+	by, c, authErr := g.pickWS(r, o.OriginPatterns)
 	if authErr != nil {
-		g.deny(w, r, authErr)
+		by.deny(w, r, authErr)
 		return nil, nil, authErr
 	}
 	if offersMarker(r) {
@@ -88,7 +88,7 @@ func (g *Guard) Accept(w http.ResponseWriter, r *http.Request, opts *websocket.A
 		return nil, nil, err // websocket.Accept has answered the client
 	}
 	if c != nil { // an anonymous connection (Optional) has no token to watch
-		g.live.watch(g.e, r.Context(), conn, c)
+		by.live.watch(by.e, r.Context(), conn, c)
 	}
 	return conn, c, nil
 }
@@ -188,6 +188,12 @@ func offersMarker(r *http.Request) bool {
 // [ErrRevoked] or [ErrUnavailable]; so work the handler started for the
 // connection (reads, queries, subscriptions) stops with it.
 func (g *Guard) NewContext(ctx context.Context, c *Claims) context.Context {
+	if g != nil && g.alts != nil {
+		if o := g.owner(nil, c); o != nil {
+			return o.NewContext(ctx, c)
+		}
+		return ctx
+	}
 	if g == nil || g.newCtx == nil {
 		return ctx
 	}
@@ -198,6 +204,29 @@ func (g *Guard) NewContext(ctx context.Context, c *Claims) context.Context {
 		context.AfterFunc(w.ctx, func() { cancel(context.Cause(w.ctx)) })
 	}
 	return g.newCtx(ctx, c)
+}
+
+// pickWS is pick for a handshake: it returns the guard whose answer it is.
+func (g *Guard) pickWS(r *http.Request, originPatterns []string) (*Guard, *Claims, *Error) {
+	if g == nil || g.alts == nil {
+		c, err := g.authenticateWS(r, originPatterns)
+		return g, c, err
+	}
+	if g.ps.err != nil {
+		return g, nil, newError(ErrMisconfigured, g.ps.err)
+	}
+	var first *Error
+	var firstBy *Guard
+	for _, alt := range g.alts {
+		by, c, err := alt.pickWS(r, originPatterns)
+		if err == nil || !notItsToken(err) {
+			return by, c, err
+		}
+		if first == nil {
+			first, firstBy = err, by
+		}
+	}
+	return firstBy, nil, first
 }
 
 // authenticateWS runs the guard's pipeline on a handshake request. A

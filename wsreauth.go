@@ -19,6 +19,12 @@ var errOtherSubject = errors.New("re-authentication with another subject's token
 // ones); on failure it is closed with 1008 (1013 when a store cannot
 // answer) and the error returned.
 func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token string) (*Claims, error) {
+	if g != nil && g.alts != nil {
+		if o := g.owner(conn, nil); o != nil {
+			return o.Reauthenticate(ctx, conn, token)
+		}
+		return nil, newError(ErrMisconfigured, errors.New("connection not accepted by this guard, or no longer watched"))
+	}
 	if g == nil || g.e == nil {
 		return nil, newError(ErrNotConfigured, nil)
 	}

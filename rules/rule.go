@@ -106,6 +106,9 @@ func (r Rule) Because(reason string) Rule {
 // String returns the rule as written, e.g.
 // rules.Deny("DELETE /docs/{id}").Because("delete disabled").
 func (r Rule) String() string {
+	if r.mux == nil && r.err == nil {
+		return "rules.Rule{}"
+	}
 	var b strings.Builder
 	if r.deny {
 		b.WriteString("rules.Deny(")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authx-go/authx"
@@ -212,7 +213,7 @@ func (c claimPolicy) Check(ctx context.Context, claims *authx.Claims) error {
 }
 
 func (c claimPolicy) holds(ctx context.Context, claims *authx.Claims) bool {
-	v := lookup(claims, c.claim.segs)
+	v := lookup(ctx, claims, c.claim.segs)
 	switch c.op {
 	case opEquals:
 		return equal(v, c.values[0], 0)
@@ -317,14 +318,20 @@ func goString(v any) string {
 }
 
 // lookup returns the value at segs in c as a JSON value, or nil when it is
-// missing.
-func lookup(c *authx.Claims, segs []string) any {
+// missing. Inside a set's decision, the custom claims are decoded once.
+func lookup(ctx context.Context, c *authx.Claims, segs []string) any {
 	if c == nil {
 		return nil
 	}
 	v, ok := registered(c, segs[0])
 	if !ok {
-		v = custom(c, segs[0])
+		var data map[string]any
+		if rc, isRule := ctx.Value(matchKey{}).(*ruleContext); isRule && rc.cache != nil && rc.cache.claims == c {
+			data = rc.cache.custom()
+		} else {
+			data = customClaims(c)
+		}
+		v = data[segs[0]]
 	}
 	for _, s := range segs[1:] {
 		m, ok := v.(map[string]any)
@@ -394,22 +401,44 @@ func date(t time.Time) any {
 	return json.Number(strconv.FormatInt(t.Unix(), 10))
 }
 
-// custom returns the custom claim name of c as a JSON value with exact
-// numbers, or nil.
-func custom(c *authx.Claims, name string) any {
-	var m map[string]json.RawMessage
-	if c.DecodeData(&m) != nil {
+// customClaims returns the custom claims of c as JSON values with exact
+// numbers (json.Number), or nil.
+func customClaims(c *authx.Claims) map[string]any {
+	var d exactData
+	if c.DecodeData(&d) != nil {
 		return nil
 	}
-	raw, ok := m[name]
-	if !ok {
-		return nil
-	}
-	v, err := decodeJSON(raw)
+	return d
+}
+
+// exactData decodes a JSON object with UseNumber, which DecodeData's
+// json.Unmarshal cannot be told to use.
+type exactData map[string]any
+
+func (d *exactData) UnmarshalJSON(b []byte) error {
+	v, err := decodeJSON(b)
 	if err != nil {
-		return nil
+		return err
 	}
-	return v
+	m, ok := v.(map[string]any)
+	if !ok {
+		return errors.New("not an object")
+	}
+	*d = m
+	return nil
+}
+
+// claimsCache decodes the custom claims once for every condition of one
+// decision.
+type claimsCache struct {
+	claims *authx.Claims
+	once   sync.Once
+	data   map[string]any
+}
+
+func (cc *claimsCache) custom() map[string]any {
+	cc.once.Do(func() { cc.data = customClaims(cc.claims) })
+	return cc.data
 }
 
 // equal reports whether two JSON values (as decoded with UseNumber) are

@@ -23,6 +23,7 @@ type Rule struct {
 	reason     string
 
 	mux       *http.ServeMux // the pattern alone, routed to a marker
+	method    string         // the pattern's method, "" for any
 	wildcards []string       // the pattern's wildcard names
 	err       error
 }
@@ -46,6 +47,9 @@ func newRule(deny bool, pattern string, conditions []authx.Policy) Rule {
 	r := Rule{pattern: pattern, deny: deny, conditions: append([]authx.Policy(nil), conditions...)}
 	r.mux, r.err = muxFor(pattern)
 	if r.err == nil {
+		if m, _, found := strings.Cut(pattern, " "); found {
+			r.method = m // as ServeMux reads it; it accepted the pattern
+		}
 		r.wildcards = wildcards(pattern)
 	}
 	return r
@@ -190,18 +194,25 @@ func (r *Rule) matches(req *http.Request) bool {
 	if req.URL == nil {
 		return false
 	}
+	// A shortcut, not a second matcher: ServeMux routes a request to a
+	// pattern with a method only for that method (and HEAD for GET); this
+	// spares it working out a 405 answer that is not needed.
+	if r.method != "" && req.Method != r.method && (r.method != http.MethodGet || req.Method != http.MethodHead) {
+		return false
+	}
 	h, _ := r.mux.Handler(req)
 	_, ok := h.(matched)
 	return ok
 }
 
 // holds reports whether every condition of r holds for a request r
-// matches; an error is a failure to answer (see [undecided]).
-func (r *Rule) holds(ctx context.Context, req *http.Request, c *authx.Claims) (bool, error) {
+// matches; an error is a failure to answer (see [undecided]). The cache
+// holds the claims decoded for the decision.
+func (r *Rule) holds(ctx context.Context, req *http.Request, c *authx.Claims, cache *claimsCache) (bool, error) {
 	if len(r.conditions) == 0 {
 		return true, nil
 	}
-	ctx = &ruleContext{Context: ctx, mux: r.mux, req: req}
+	ctx = &ruleContext{Context: ctx, mux: r.mux, req: req, cache: cache}
 	for _, cond := range r.conditions {
 		err := cond.Check(ctx, c)
 		switch {
@@ -220,11 +231,13 @@ func (r *Rule) holds(ctx context.Context, req *http.Request, c *authx.Claims) (b
 type matchKey struct{}
 
 // ruleContext is the context a rule's conditions run in: it carries the
-// request with the path values of the rule's pattern, made on first use.
+// request with the path values of the rule's pattern, made on first use,
+// and the decision's decoded claims.
 type ruleContext struct {
 	context.Context
-	mux *http.ServeMux
-	req *http.Request
+	mux   *http.ServeMux
+	req   *http.Request
+	cache *claimsCache
 
 	once    sync.Once
 	matched *http.Request

@@ -80,6 +80,7 @@ func (s SetPolicy) Decide(ctx context.Context, c *authx.Claims) (Decision, error
 		return Decision{Rule: -1, Reason: reasonNoRequest}, nil
 	}
 	allowed := -1
+	var cache *claimsCache // made for the first rule with conditions to run
 	for i := range s.rules {
 		r := &s.rules[i]
 		if !r.deny && allowed >= 0 {
@@ -88,7 +89,10 @@ func (s SetPolicy) Decide(ctx context.Context, c *authx.Claims) (Decision, error
 		if !r.matches(req) {
 			continue
 		}
-		ok, err := r.holds(ctx, req, c)
+		if cache == nil && len(r.conditions) > 0 {
+			cache = &claimsCache{claims: c}
+		}
+		ok, err := r.holds(ctx, req, c, cache)
 		if err != nil {
 			return Decision{Rule: i, Reason: reasonFailed}, fmt.Errorf("rules: rule %d, %v: %w", i, r, err)
 		}

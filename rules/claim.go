@@ -22,7 +22,8 @@ const maxPathDepth = 16
 const maxValueDepth = 64
 
 // ClaimPath names a claim by a dotted path, built by [Claim]; its methods
-// make conditions on the claim's value.
+// make conditions on the claim's value. A condition on the zero ClaimPath
+// is a construction mistake.
 type ClaimPath struct {
 	path string
 	segs []string
@@ -149,6 +150,9 @@ func (p ClaimPath) EqualsPathValue(wildcard string) authx.Policy {
 }
 
 func (p ClaimPath) cond(o op, args ...any) authx.Policy {
+	if p.segs == nil && p.err == nil {
+		p.err = errors.New("zero ClaimPath: name claims with Claim")
+	}
 	c := claimPolicy{claim: p, op: o, args: args, err: p.err}
 	if c.err != nil {
 		c.err = fmt.Errorf("rules.Claim(%q): %w", p.path, c.err)

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -243,5 +244,28 @@ func TestPatterns(t *testing.T) {
 	d, _ := decide(t, a, rules.Set(rules.Allow("/"), rules.Deny("GET /secret")), request(t, a, "HEAD", "/secret", "alice"))
 	if diff := cmp.Diff(rules.Decision{Rule: 1, Reason: "deny rule matched"}, d); diff != "" {
 		t.Errorf("Deny(GET) on HEAD (-want +got):\n%s", diff)
+	}
+}
+
+// TestOtherClaimsInARule: a condition that checks other claims inside a
+// rule (a PolicyFunc delegating) reads those claims, not the decision's.
+func TestOtherClaimsInARule(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t)
+	other, err := a.Verify(t.Context(), authtest.Token(t, a, "bob", authx.Claim("role", "admin")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	isAdmin := rules.Claim("role").Equals("admin")
+	set := rules.Set(rules.Allow("/",
+		rules.Claim("role").Equals("user"), // decodes the request's claims first
+		authx.PolicyFunc(func(ctx context.Context, _ *authx.Claims) error { return isAdmin.Check(ctx, other) }),
+	))
+	d, err := decide(t, a, set, request(t, a, "GET", "/", "alice", authx.Claim("role", "user")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rules.Decision{Allowed: true, Rule: 0, Reason: "allow rule matched"}, d); diff != "" {
+		t.Errorf("Decision (-want +got):\n%s", diff)
 	}
 }

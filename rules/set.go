@@ -20,6 +20,10 @@ type SetPolicy struct {
 // order: the first matching [Deny] rule denies; otherwise a matching
 // [Allow] rule allows; otherwise the request is denied. Set() denies
 // every request. The rules are validated now (see [SetPolicy.Validate]).
+//
+// A guard decides which token type it admits before the set runs: a
+// guard holding a set requires an access token, unless [authx.Refresh]
+// is one of the guard's own policies, whatever the rules' conditions say.
 func Set(rules ...Rule) SetPolicy {
 	s := SetPolicy{rules: append([]Rule(nil), rules...)}
 	for i, r := range s.rules {

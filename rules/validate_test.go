@@ -55,6 +55,8 @@ func TestValidate(t *testing.T) {
 		{"not JSON", rules.Set(rules.Allow("/", rules.Claim("x").Equals(make(chan int)))), "unsupported type"},
 		{"wildcard not in the pattern", rules.Set(rules.Allow("GET /t/{tenant}", rules.Claim("t").EqualsPathValue("tenantId"))), `EqualsPathValue("tenantId"): the pattern has no wildcard {tenantId}`},
 		{"wildcard not in the pattern, inside Any", rules.Set(rules.Allow("GET /t/{tenant}", authx.Any(authx.Scopes("admin"), rules.Claim("t").EqualsPathValue("x")))), "no wildcard {x}"},
+		{"zero ClaimPath", rules.Set(rules.Allow("/", rules.ClaimPath{}.Equals(1))), "zero ClaimPath"},
+		{"empty claim path", rules.Set(rules.Allow("/", rules.Claim("").Exists())), `rules.Claim(""): empty segment`},
 		{"empty wildcard name", rules.Claim("t").EqualsPathValue(""), "empty wildcard name"},
 		{"nil subject func", rules.Set(rules.Allow("/", rules.Subject[*User](a, nil))), "rules.Subject: nil func"},
 		{"nil Auth", rules.Set(rules.Allow("/", rules.Subject[*User](nil, func(*User) bool { return true }))), "rules.Subject: nil Auth"},

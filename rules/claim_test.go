@@ -214,6 +214,10 @@ func TestPatterns(t *testing.T) {
 		{"exact root", "/{$}", "GET", "/", "", true},
 		{"exact root, other path", "/{$}", "GET", "/x", "", false},
 		{"everything", "/", "OPTIONS", "/any/thing", "", true},
+		{"tab after the method", "GET\t/docs/{id}", "GET", "/docs/1", "", true},
+		{"tab after the method, a space in the path", "GET\t/a b", "GET", "/a%20b", "", true},
+		{"spaces after the method", "GET   /docs/{id}", "HEAD", "/docs/1", "", true},
+		{"lowercase method", "get /docs/{id}", "GET", "/docs/1", "", false},
 		{"exact path", "/docs", "GET", "/docs/", "", false},
 	}
 	for _, tt := range tests {

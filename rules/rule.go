@@ -47,8 +47,8 @@ func newRule(deny bool, pattern string, conditions []authx.Policy) Rule {
 	r := Rule{pattern: pattern, deny: deny, conditions: append([]authx.Policy(nil), conditions...)}
 	r.mux, r.err = muxFor(pattern)
 	if r.err == nil {
-		if m, _, found := strings.Cut(pattern, " "); found {
-			r.method = m // as ServeMux reads it; it accepted the pattern
+		if i := strings.IndexAny(pattern, " \t"); i >= 0 {
+			r.method = pattern[:i] // as ServeMux reads it; it accepted the pattern
 		}
 		r.wildcards = wildcards(pattern)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func Claim(path string) ClaimPath {
 	switch {
 	case len(p.segs) > maxPathDepth:
 		p.err = fmt.Errorf("%d segments, more than %d", len(p.segs), maxPathDepth)
-	case contains(p.segs, ""):
+	case slices.Contains(p.segs, ""):
 		p.err = errors.New("empty segment")
 	}
 	return p

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,7 +151,7 @@ func (r Rule) validate() error {
 		}
 		var err error
 		pathValues(c, func(name string) {
-			if err == nil && !contains(r.wildcards, name) {
+			if err == nil && !slices.Contains(r.wildcards, name) {
 				err = fmt.Errorf("EqualsPathValue(%q): the pattern has no wildcard {%s}", name, name)
 			}
 		})
@@ -159,15 +160,6 @@ func (r Rule) validate() error {
 		}
 	}
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // pathValues calls yield with the wildcard name of every EqualsPathValue

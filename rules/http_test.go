@@ -194,3 +194,36 @@ func TestFailClosed(t *testing.T) {
 		})
 	}
 }
+
+// TestGlobalCondition: AuthX's global evaluators, applied to every rule,
+// are policies beside the set in the guard: authx.All(cond, set).
+func TestGlobalCondition(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t)
+	set := rules.Set(rules.Allow("GET /docs/{id}"))
+	notSuspended := rules.Subject(a, func(u *User) bool { return !u.Suspended })
+	g := a.Require(a.KnownSubject(), notSuspended, set)
+	if got, want := g.String(), `All(Access, KnownSubject, rules.Subject(func(*rules_test.User) bool), rules.Set(rules.Allow("GET /docs/{id}")))`; got != want {
+		t.Errorf("String() = %s, want %s", got, want)
+	}
+	tests := []struct {
+		name       string
+		sub        string
+		wantStatus int
+		reason     string
+	}{
+		{"known and active", "alice", 200, "every policy allows"},
+		{"unknown subject", "ghost", 401, "KnownSubject denies before the set runs"},
+		{"suspended", "mallory", 403, "the global condition denies, whatever the rules say"},
+		{"store down", "outage", 503, "the subject store's outage is a 503"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := g.Check(request(t, a, "GET", "/docs/1", tt.sub))
+			if got := authx.StatusOf(err); got != tt.wantStatus {
+				t.Errorf("status %d, want %d (%s): %v", got, tt.wantStatus, tt.reason, err)
+			}
+		})
+	}
+}

@@ -17,7 +17,7 @@
 //	non-matching rules (action, resource, scope, condition)  TestAuthXScenarios "non-matching rules…": denied by default, allowed with
 //	  + default_allow → allowed, reason                        InsecureDefaultAllow, with its reason; a deny rule still denies
 //	global (async) evaluator on a */* rule                   TestAuthXScenarios "evaluator on every request" (Allow("/", cond));
-//	                                                           a condition for every rule is authx.All(cond, set): TestHTTP "…All(KnownSubject, set)"
+//	                                                           a condition for every rule sits beside the set in the guard: TestGlobalCondition
 //	rules returns a copy                                     TestSetCopiesRules
 //	rule scopes OR mode                                      TestAuthXScenarios "either scope…" (authx.Any(Scopes, Scopes))
 //	build_policy_environment: method, path, client_ip        TestAuthXScenarios "environment…" (rules.Request sees them)

@@ -39,6 +39,12 @@
 //     claims are covered for rules' own conditions in TestClaimOperators.
 //   - the last matching allow rule being reported (AuthX) — here the first
 //     is, and later allow rules are not evaluated (TestDecisionRule).
+//
+// Beyond AuthX: ServeMux pattern semantics (TestPatterns), path values
+// against claims (TestEqualsPathValue), failing closed (TestFailClosed),
+// construction mistakes (TestValidate), printing (TestString), no request
+// (TestNoRequest), both guard placements over HTTP (TestHTTP).
+
 package rules_test
 
 import (

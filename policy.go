@@ -22,6 +22,16 @@ import (
 // String method, so a guard prints as it was written:
 //
 //	All(Access, Scopes("admin:*"))
+//
+// A policy that also has a method
+//
+//	Validate() error
+//
+// is validated when a guard is built ([Auth.Require], [Auth.Optional]) and
+// by [Auth.Verify]: a non-nil error is a construction mistake, which
+// [Guard.Err] reports (wrapped in [ErrMisconfigured]) and for which the
+// guard denies every request with 500. A policy holding others validates
+// them in its Validate, as [All] and [Any] do.
 type Policy interface {
 	Check(ctx context.Context, c *Claims) error
 }
@@ -41,6 +51,14 @@ func (f PolicyFunc) Check(ctx context.Context, c *Claims) error {
 // String returns "PolicyFunc".
 func (f PolicyFunc) String() string { return "PolicyFunc" }
 
+// Validate reports a nil PolicyFunc, which denies every request.
+func (f PolicyFunc) Validate() error {
+	if f == nil {
+		return errors.New("nil PolicyFunc")
+	}
+	return nil
+}
+
 // Check allows claims of type t.
 func (t TokenType) Check(_ context.Context, c *Claims) error {
 	if c != nil && c.Type == t {
@@ -53,6 +71,15 @@ func (t TokenType) Check(_ context.Context, c *Claims) error {
 		return newError(ErrRefreshRequired, nil)
 	}
 	return newError(ErrMisconfigured, fmt.Errorf("unknown token type %q", string(t)))
+}
+
+// Validate reports a type other than [Access] and [Refresh], which denies
+// every request.
+func (t TokenType) Validate() error {
+	if t != Access && t != Refresh {
+		return fmt.Errorf("unknown token type %q", string(t))
+	}
+	return nil
 }
 
 // String returns the wire value, "access" or "refresh". Inside a printed
@@ -141,6 +168,9 @@ func (p ScopesPolicy) Check(_ context.Context, c *Claims) error {
 	return nil
 }
 
+// Validate reports the first invalid pattern given to [Scopes].
+func (p ScopesPolicy) Validate() error { return p.err }
+
 // String returns the policy as written, e.g. Scopes("admin:*").
 func (p ScopesPolicy) String() string {
 	return "Scopes(" + quoteJoin(p.patterns) + ")"
@@ -165,6 +195,10 @@ func (p AllPolicy) Check(ctx context.Context, c *Claims) error {
 	}
 	return nil
 }
+
+// Validate reports the first construction mistake among the policies: a
+// nil policy, or the error of one's Validate method.
+func (p AllPolicy) Validate() error { return validatePolicies(p) }
 
 // String returns the policy as written, e.g. All(Access, Fresh).
 func (p AllPolicy) String() string { return "All(" + policyList(p) + ")" }
@@ -218,6 +252,10 @@ func (p AnyPolicy) Check(ctx context.Context, c *Claims) error {
 	return first
 }
 
+// Validate reports the first construction mistake among the policies: a
+// nil policy, or the error of one's Validate method.
+func (p AnyPolicy) Validate() error { return validatePolicies(p) }
+
 // String returns the policy as written, e.g. Any(Scopes("a"), Scopes("b")).
 func (p AnyPolicy) String() string { return "Any(" + policyList(p) + ")" }
 
@@ -250,32 +288,23 @@ func quoteJoin(ss []string) string {
 	return strings.Join(parts, ", ")
 }
 
-// validatePolicy walks p and returns the first construction mistake.
+// validatePolicy returns p's construction mistake: nil, or the error of
+// its Validate method (see [Policy]).
 func validatePolicy(p Policy) error {
-	switch q := p.(type) {
-	case nil:
+	if p == nil {
 		return errors.New("nil policy")
-	case ScopesPolicy:
-		return q.err
-	case PolicyFunc:
-		if q == nil {
-			return errors.New("nil PolicyFunc")
-		}
-	case TokenType:
-		if q != Access && q != Refresh {
-			return fmt.Errorf("unknown token type %q", string(q))
-		}
-	case AllPolicy:
-		for _, r := range q {
-			if err := validatePolicy(r); err != nil {
-				return err
-			}
-		}
-	case AnyPolicy:
-		for _, r := range q {
-			if err := validatePolicy(r); err != nil {
-				return err
-			}
+	}
+	if v, ok := p.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
+// validatePolicies returns the first construction mistake among ps.
+func validatePolicies(ps []Policy) error {
+	for _, p := range ps {
+		if err := validatePolicy(p); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -75,6 +77,11 @@ func (g *Guard) Err() error {
 	if g.ps.err != nil {
 		return fmt.Errorf("%w: %w", ErrMisconfigured, g.ps.err)
 	}
+	for _, alt := range g.alts {
+		if err := alt.Err(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -92,6 +99,10 @@ func (g *Guard) Err() error {
 //
 // An empty list, an unknown location or one listed twice is a mistake in
 // building the guard, reported by [Guard.Err]; the guard then denies.
+// Tokens carry a csrf claim only when their Auth uses cookies ([InCookie]
+// in [WithTokenLocations], or [WithCookies]): a guard reading the cookie of
+// an Auth that does not refuses unsafe requests with a cookie token (403),
+// and From logs a warning saying so.
 func (g *Guard) From(locs ...Location) *Guard {
 	if g == nil {
 		return nil
@@ -100,9 +111,15 @@ func (g *Guard) From(locs ...Location) *Guard {
 	for i, alt := range n.alts {
 		n.alts[i] = alt.From(locs...)
 	}
-	if err := checkLocations("Guard.From", locs); err != nil && n.ps.err == nil {
+	err := checkLocations("Guard.From", locs)
+	if err != nil && n.ps.err == nil {
 		n.ps.err = err
 		n.e.logMisconfigured(n.ps)
+	}
+	if err == nil && n.e != nil && slices.Contains(locs, InCookie) && !n.e.cfg.usesCookies() && !n.e.cfg.csrf.InsecureDisable {
+		n.e.cfg.logger.LogAttrs(context.Background(), slog.LevelWarn,
+			"authx: a guard reads cookies, but this Auth's tokens carry no csrf claim: unsafe requests with a cookie token will be refused (add InCookie to WithTokenLocations or use WithCookies)",
+			slog.String("guard", n.ps.String()))
 	}
 	n.ps.locs = append([]Location(nil), locs...)
 	return n

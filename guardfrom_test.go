@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -155,7 +156,10 @@ func TestGuardFromBuild(t *testing.T) {
 		}
 	}
 
-	srv := httptest.NewServer(a.Require().From(authx.InCookie).Wrap(http.NotFoundHandler()))
+	if err := base.From(authx.InCookie).InsecureWithoutCSRF().Err(); err != nil {
+		t.Errorf("cookies without CSRF checks: %v", err)
+	}
+	srv := httptest.NewServer(a.Require().From(authx.InQuery).Wrap(http.NotFoundHandler()))
 	t.Cleanup(srv.Close)
 	tok := authtest.Token(t, a, "alice")
 	if got := doRequest(t, "GET", srv.URL, []string{"Authorization", "Bearer " + tok}); got.Status != 401 {
@@ -185,6 +189,17 @@ func TestGuardFromBuild(t *testing.T) {
 		}
 		srv.Close()
 	}
+	var logs strings.Builder
+	quiet, _ := newAuth(t, authx.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	_ = quiet.Require().From(authx.InHeader)
+	if logs.String() != "" {
+		t.Errorf("From(InHeader) logged %q", logs.String())
+	}
+	_ = quiet.Require().From(authx.InCookie)
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no csrf claim") {
+		t.Errorf("From(InCookie) on an Auth without cookies logged %q, want a warning about the csrf claim", logs.String())
+	}
+
 	var nilGuard *authx.Guard
 	if nilGuard.From(authx.InHeader) != nil || nilGuard.InsecureWithoutCSRF() != nil {
 		t.Error("From or InsecureWithoutCSRF on a nil guard returned a guard")

@@ -73,7 +73,7 @@ func TestOneOf(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/me", g.Wrap(who))
 	mux.Handle("/maybe", authx.OneOf(members.Optional(), operators.Optional()).Wrap(who))
-	mux.Handle("/cookie", g.From(authx.InCookie).Wrap(who))
+	mux.Handle("/query", g.From(authx.InQuery).Wrap(who))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
@@ -109,9 +109,9 @@ func TestOneOf(t *testing.T) {
 			response{Status: 400, WWW: `Bearer realm="api", error="invalid_request"`}, "ambiguous"},
 		{"optional: no token", "/maybe", nil, response{Status: 200, Body: "anonymous"}, ""},
 		{"optional: operator", "/maybe", bearer(authtest.Token(t, operators, "root")), response{Status: 200, Body: "operator root"}, ""},
-		{"narrowed: header token", "/cookie", bearer(authtest.Token(t, members, "alice")), response{Status: 401, WWW: `Bearer realm="api"`},
+		{"narrowed: header token", "/query", bearer(authtest.Token(t, members, "alice")), response{Status: 401, WWW: `Bearer realm="api"`},
 			"From narrows every guard"},
-		{"narrowed: cookie token", "/cookie", []string{"Cookie", "access_token_cookie=" + authtest.Token(t, operators, "root", authx.Grant("ops"))},
+		{"narrowed: query token", "/query?token=" + authtest.Token(t, operators, "root", authx.Grant("ops")), nil,
 			response{Status: 200, Body: "operator root"}, ""},
 	}
 	for _, tt := range tests {
@@ -148,6 +148,7 @@ func TestOneOfBuild(t *testing.T) {
 		{"no guard", authx.OneOf()},
 		{"a nil guard", authx.OneOf(members.Require(), nil)},
 		{"a misbuilt guard", authx.OneOf(members.Require(authx.Scopes("bad scope")))},
+		{"misbuilt by From", authx.OneOf(members.Require()).From(authx.InHeader, authx.InHeader)},
 	} {
 		if err := tt.g.Err(); !errors.Is(err, authx.ErrMisconfigured) && !errors.Is(err, authx.ErrNotConfigured) {
 			t.Errorf("%s: Err() = %v, want ErrMisconfigured", tt.name, err)

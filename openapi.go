@@ -5,10 +5,10 @@ import (
 	"strings"
 )
 
-// SecurityScheme is an OpenAPI 3.1 Security Scheme Object, as
-// [Auth.SecuritySchemes] describes where guards read tokens. json.Marshal
-// writes it as OpenAPI JSON; a framework's own type (huma's, kin-openapi's)
-// takes its fields one for one.
+// SecurityScheme is an OpenAPI 3.1 Security Scheme Object: how a client
+// sends a token to one place a guard reads (see [Auth.SecuritySchemes]).
+// json.Marshal writes it as OpenAPI JSON; a framework's own type (huma's,
+// kin-openapi's) takes its fields one for one.
 type SecurityScheme struct {
 	// Type is "http" (the Authorization header with the Bearer scheme) or
 	// "apiKey" (any other header, the cookie, the query parameter).
@@ -51,12 +51,13 @@ const (
 // Tokens in a JSON body ([InJSON]) have no OpenAPI security scheme type and
 // are left out: an Auth reading only JSON bodies returns an empty map.
 //
-// The schemes cover the access tokens of guards that read the configured
-// locations. Pass the guards that look elsewhere — narrowed by
-// [Guard.From] to a location not configured, or reading refresh tokens
-// from a cookie, which adds AuthXRefreshCookie (the refresh cookie and its
-// CSRF header) — and the schemes their [Guard.Security] names are added.
-// Guards of another Auth, nil or misbuilt guards add nothing.
+// These are the schemes every guard reading the configured locations for
+// access tokens names. Pass the guards that read elsewhere — narrowed by
+// [Guard.From] to a location not configured, or taking refresh tokens from
+// a cookie, which adds AuthXRefreshCookie (the refresh cookie and its CSRF
+// header) — and the schemes their [Guard.Security] names are added too;
+// passing every guard of the document is always right. Guards of another
+// Auth, nil or misbuilt guards add nothing.
 //
 // Descriptions hold names (of the header, cookies, parameter), never a
 // token or a key. The map is new on each call. A nil Auth returns nil.
@@ -106,9 +107,10 @@ func (a *Auth[T]) SecuritySchemes(guards ...*Guard) map[string]SecurityScheme {
 // names the cookie scheme, whose description asks for the CSRF header it
 // does not check.
 //
-// A nil or misbuilt guard (see [Guard.Err]), or one that reads only JSON
-// bodies and is not optional, returns nil: in huma and kin-openapi, no
-// requirement of its own.
+// huma's Operation.Security takes the result as is. A nil or misbuilt
+// guard (see [Guard.Err]), or one that reads only JSON bodies and is not
+// optional, returns nil: the operation has no security of its own, and the
+// document's top-level security, if any, applies.
 func (g *Guard) Security() []map[string][]string {
 	if g == nil || g.e == nil || g.ps.err != nil {
 		return nil

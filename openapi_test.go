@@ -38,18 +38,18 @@ func q(s string) string {
 
 // jsonDiff compares the JSON encoding of got with the JSON text want, both
 // decoded to any, and returns the differences (-want +got).
-func jsonDiff(t *testing.T, want string, got any) string {
-	t.Helper()
+func jsonDiff(tb testing.TB, want string, got any) string {
+	tb.Helper()
 	b, err := json.Marshal(got)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	var w, g any
 	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("expected JSON: %v\n%s", err, want)
+		tb.Fatalf("expected JSON: %v\n%s", err, want)
 	}
 	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return cmp.Diff(w, g)
 }
@@ -588,4 +588,35 @@ func sendScheme(tb testing.TB, a *authx.Auth[string], base, method string, s *au
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return schemeResult{resp.StatusCode, string(body), resp.Header.Get("Cache-Control"), resp.Header.Get("Referrer-Policy")}
+}
+
+// The refresh endpoint is no guard; a refresh guard reading where it reads
+// (the header, a JSON body, the refresh cookie) describes it truly.
+func TestSecurityOfRefreshHandler(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t, authx.WithCookies(authx.CookieConfig{}))
+	srv := httptest.NewServer(a.RefreshHandler())
+	t.Cleanup(srv.Close)
+	like := a.Require(authx.Refresh).From(authx.InHeader, authx.InJSON, authx.InCookie)
+	if diff := jsonDiff(t, `[{"AuthXBearer": []}, {"AuthXRefreshCookie": []}]`, like.Security()); diff != "" {
+		t.Errorf("Security: (-want +got)\n%s", diff)
+	}
+	schemes := a.SecuritySchemes(like)
+	for _, req := range like.Security() {
+		for name := range req {
+			s := schemes[name]
+			got := sendScheme(t, a, srv.URL, "POST", &s, mint(t, a, authx.Refresh, nil), true)
+			if got.Status != 200 && got.Status != 204 {
+				t.Errorf("%s: POST = %+v, want a new pair", name, got)
+			}
+			if s.In == "cookie" {
+				if got := sendScheme(t, a, srv.URL, "POST", &s, mint(t, a, authx.Refresh, nil), false); got.Status != 403 {
+					t.Errorf("%s: POST without the CSRF header = %d, want 403", name, got.Status)
+				}
+			}
+		}
+	}
+	if got := sendScheme(t, a, srv.URL, "POST", nil, "", false); got.Status != 401 {
+		t.Errorf("POST without a token = %d, want 401", got.Status)
+	}
 }

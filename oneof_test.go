@@ -70,6 +70,10 @@ func TestOneOf(t *testing.T) {
 	if diff := cmp.Diff(`OneOf(All(Access), All(Access, Scopes("ops")), All(Access))`, g.String()); diff != "" {
 		t.Errorf("String (-want +got)\n%s", diff)
 	}
+	wantSec := []map[string][]string{{"AuthXBearer": {}}, {"AuthXBearer": {"ops"}}}
+	if diff := cmp.Diff(wantSec, g.Security()); diff != "" {
+		t.Errorf("Security (-want +got)\n%s", diff)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/me", g.Wrap(who))
 	mux.Handle("/maybe", authx.OneOf(members.Optional(), operators.Optional()).Wrap(who))

@@ -1,6 +1,7 @@
 package authx
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -112,6 +113,19 @@ func (a *Auth[T]) SecuritySchemes(guards ...*Guard) map[string]SecurityScheme {
 // optional, returns nil: the operation has no security of its own, and the
 // document's top-level security, if any, applies.
 func (g *Guard) Security() []map[string][]string {
+	if g != nil && g.alts != nil && g.Err() == nil {
+		// OneOf: any of its guards' alternatives; the requirements alike
+		// (Auths configured alike name the same schemes) listed once.
+		var out []map[string][]string
+		for _, alt := range g.alts {
+			for _, req := range alt.Security() {
+				if !slices.ContainsFunc(out, func(o map[string][]string) bool { return maps.EqualFunc(o, req, slices.Equal) }) {
+					out = append(out, req)
+				}
+			}
+		}
+		return out
+	}
 	if g == nil || g.e == nil || g.ps.err != nil {
 		return nil
 	}

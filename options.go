@@ -686,6 +686,17 @@ func (c *config) checkIssuable() error {
 	return nil
 }
 
+// loggerFor returns the logger for a record of level: the configured one,
+// except that without [WithLogger] errors (a misconfiguration, a failure
+// that denies) go to slog.Default rather than nowhere, so they cannot go
+// unnoticed.
+func (c *config) loggerFor(level slog.Level) *slog.Logger {
+	if level >= slog.LevelError && !c.loggerSet {
+		return slog.Default()
+	}
+	return c.logger
+}
+
 // usesCookies reports whether tokens carry a csrf claim, for cookies.
 func (c *config) usesCookies() bool {
 	if c.cookiesSet {

@@ -103,7 +103,7 @@ func (a *Auth[T]) RateLimit(cfg RateLimitConfig) func(http.Handler) http.Handler
 		cfgErr = err
 	}
 	if cfgErr != nil && a != nil && a.e != nil {
-		a.e.cfg.logger.LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured rate limit",
+		a.e.cfg.loggerFor(slog.LevelError).LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured rate limit",
 			slog.String("name", bound(cfg.Name, maxLogPath)), slog.String("error", cfgErr.Error()))
 	}
 	return func(next http.Handler) http.Handler {

@@ -67,7 +67,7 @@ func (e *engine) logMisconfigured(ps policySet) {
 	if ps.err == nil || e == nil {
 		return
 	}
-	e.cfg.logger.LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured guard",
+	e.cfg.loggerFor(slog.LevelError).LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured guard",
 		slog.String("guard", ps.String()), slog.String("error", ps.err.Error()))
 }
 
@@ -207,7 +207,7 @@ func (e *engine) deny(w http.ResponseWriter, r *http.Request, err *Error) {
 	case err.Status >= 500:
 		level = slog.LevelError
 	}
-	if l := e.cfg.logger; l.Enabled(r.Context(), level) {
+	if l := e.cfg.loggerFor(level); l.Enabled(r.Context(), level) {
 		l.LogAttrs(r.Context(), level, "authx: request denied",
 			slog.Int("status", err.Status),
 			slog.String("code", err.Code),

@@ -171,11 +171,18 @@ func (a *Auth[T]) configured() error {
 // Require builds a [Guard] that admits requests whose token passes every
 // policy. With no policy it admits any valid access token. It requires
 // [Access] unless a policy mentions [Refresh], so a refresh token never
-// passes an access guard, whatever location it came from. Policies are
-// validated now; a mistake is reported by [Guard.Err] and logged, and the
-// guard then denies every request with 500 — it never allows.
+// passes an access guard, whatever location it came from.
+//
+// Policies are validated now, and a mistake in them — an invalid scope
+// pattern, Scopes() with none, a nil policy, a requirement no token could
+// meet — panics with a message naming it, as [http.ServeMux.Handle] panics
+// on a bad pattern: guards are built at start-up from literal arguments,
+// so the mistake shows before the first request. For policies built from
+// runtime data (configuration, a database) use [Auth.TryRequire], which
+// returns the mistake as an error. A nil or unconfigured Auth builds a
+// guard that denies every request with 500.
 func (a *Auth[T]) Require(policies ...Policy) *Guard {
-	return a.guard(false, policies)
+	return mustGuard("Require", a.guard(false, policies))
 }
 
 // Optional builds a [Guard] that also admits requests carrying no token at
@@ -186,9 +193,43 @@ func (a *Auth[T]) Require(policies ...Policy) *Guard {
 // expired, revoked or wrong-type token is still 401, a token failing the
 // policies still 403, an ambiguous request (two tokens) still 400 — an
 // invalid token is never taken for "anonymous". WebSocket handshakes
-// without a token are accepted with nil claims.
+// without a token are accepted with nil claims. A mistake in the policies
+// panics, as in Require; [Auth.TryOptional] returns it instead.
 func (a *Auth[T]) Optional(policies ...Policy) *Guard {
-	return a.guard(true, policies)
+	return mustGuard("Optional", a.guard(true, policies))
+}
+
+// TryRequire is [Auth.Require] for policies built from runtime data: a
+// mistake in them is returned as an error wrapping [ErrMisconfigured]
+// (with a nil guard) instead of panicking. A nil or unconfigured Auth
+// returns [ErrNotConfigured].
+func (a *Auth[T]) TryRequire(policies ...Policy) (*Guard, error) {
+	return tryGuard(a.configured(), a.guard(false, policies))
+}
+
+// TryOptional is [Auth.Optional] for policies built from runtime data; see
+// [Auth.TryRequire].
+func (a *Auth[T]) TryOptional(policies ...Policy) (*Guard, error) {
+	return tryGuard(a.configured(), a.guard(true, policies))
+}
+
+func tryGuard(configured error, g *Guard) (*Guard, error) {
+	if configured != nil {
+		return nil, configured
+	}
+	if err := g.Err(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// mustGuard panics if g was built with a mistake in its arguments; a guard
+// of a nil or unconfigured Auth is returned as it is (it denies).
+func mustGuard(fn string, g *Guard) *Guard {
+	if g.e != nil && g.ps.err != nil {
+		panic("authx: " + fn + "(" + g.ps.userString() + "): " + g.ps.err.Error())
+	}
+	return g
 }
 
 func (a *Auth[T]) guard(optional bool, policies []Policy) *Guard {
@@ -199,6 +240,5 @@ func (a *Auth[T]) guard(optional bool, policies []Policy) *Guard {
 	g.ps.optional = optional
 	g.e = a.e
 	g.newCtx = a.newState
-	a.e.logMisconfigured(g.ps)
 	return g
 }

@@ -39,19 +39,19 @@ type Guard struct {
 // falls through to another, and an ambiguous request (two tokens) is
 // refused. When no guard admits the request, the first guard's answer is
 // sent. [Guard.Accept], [Guard.NewContext] and [Guard.Reauthenticate] work
-// on the result as on its guards. A nil guard or none at all is a mistake
-// reported by [Guard.Err]; the result then denies every request.
+// on the result as on its guards. A nil guard or none at all panics, as a
+// mistake in [Auth.Require]'s arguments does.
 func OneOf(guards ...*Guard) *Guard {
 	g := &Guard{alts: append([]*Guard(nil), guards...)}
 	if len(guards) == 0 {
-		g.ps.err = errors.New("OneOf needs at least one guard")
+		panic("authx: OneOf needs at least one guard")
 	}
 	for i, alt := range guards {
-		if g.ps.err != nil {
-			break
+		if alt == nil {
+			panic(fmt.Sprintf("authx: OneOf: guard %d is nil", i))
 		}
-		if err := alt.Err(); err != nil {
-			g.ps.err = fmt.Errorf("OneOf guard %d: %w", i, err)
+		if err := alt.Err(); err != nil && g.ps.err == nil {
+			g.ps.err = fmt.Errorf("OneOf guard %d: %w", i, err) // a guard of an unconfigured Auth: deny
 		}
 	}
 	return g
@@ -68,8 +68,10 @@ func notItsToken(err error) bool {
 	return false
 }
 
-// Err reports a mistake made building the guard (an invalid scope pattern, a
-// nil policy), or nil. Check it at start-up.
+// Err reports why the guard denies every request, or nil: it belongs to a
+// nil or unconfigured [Auth] ([ErrNotConfigured]), or, for a [OneOf] guard,
+// one of its guards does. (A mistake in a guard's arguments panics when it
+// is built; see [Auth.Require].)
 func (g *Guard) Err() error {
 	if g == nil {
 		return ErrNotConfigured
@@ -97,8 +99,8 @@ func (g *Guard) Err() error {
 // for the header a browser cannot set), then locs, without the query and
 // cookie fallbacks an un-narrowed guard adds; tickets still work.
 //
-// An empty list, an unknown location or one listed twice is a mistake in
-// building the guard, reported by [Guard.Err]; the guard then denies.
+// An empty list, an unknown location or one listed twice panics, as a
+// mistake in [Auth.Require]'s arguments does.
 // Tokens carry a csrf claim only when their Auth uses cookies ([InCookie]
 // in [WithTokenLocations], or [WithCookies]): a guard reading the cookie of
 // an Auth that does not refuses unsafe requests with a cookie token (403),
@@ -112,9 +114,8 @@ func (g *Guard) From(locs ...Location) *Guard {
 		n.alts[i] = alt.From(locs...)
 	}
 	err := checkLocations("Guard.From", locs)
-	if err != nil && n.ps.err == nil {
-		n.ps.err = err
-		n.e.logMisconfigured(n.ps)
+	if err != nil {
+		panic("authx: " + err.Error())
 	}
 	if err == nil && n.e != nil && slices.Contains(locs, InCookie) && !n.e.cfg.usesCookies() && !n.e.cfg.csrf.InsecureDisable {
 		n.e.cfg.logger.LogAttrs(context.Background(), slog.LevelWarn,

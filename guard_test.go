@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -388,11 +389,25 @@ func TestPolicies(t *testing.T) {
 				opts = nil // "a b" cannot be granted either
 			}
 			tok := authtest.Token(t, a, "alice", opts...)
+			if tt.wantStatus == 500 { // a mistake in the arguments: a panic at start-up, or TryRequire's error
+				msg := panicMessage(func() { a.Require(tt.policies...) })
+				if !strings.HasPrefix(msg, "authx: Require(") {
+					t.Errorf("Require panicked with %q, want a message naming Require and the mistake", msg)
+				}
+				g, err := a.TryRequire(tt.policies...)
+				if g != nil || !errors.Is(err, authx.ErrMisconfigured) {
+					t.Errorf("TryRequire = %v, %v; want nil, ErrMisconfigured", g, err)
+				}
+				if _, err := a.Verify(t.Context(), tok, tt.policies...); authx.StatusOf(err) != 500 {
+					t.Errorf("Verify with the policies: %v, want 500", err)
+				}
+				return
+			}
 			g := a.Require(tt.policies...)
 			if got := g.String(); got != tt.wantString {
 				t.Errorf("String() = %s, want %s", got, tt.wantString)
 			}
-			if (g.Err() != nil) != (tt.wantStatus == 500) {
+			if g.Err() != nil {
 				t.Errorf("Err() = %v", g.Err())
 			}
 			got := serve(t, g.Wrap(echo), authtest.Request(t, a, authx.InHeader, "GET", "/", tok))
@@ -583,5 +598,51 @@ func TestCheck(t *testing.T) {
 	_, err = g.Check(authtest.Request(t, a, authx.InHeader, "GET", "/", authtest.Token(t, a, "alice")))
 	if !errors.Is(err, authx.ErrInsufficientScope) {
 		t.Errorf("Check without scope: %v", err)
+	}
+}
+
+// panicMessage runs f and returns what it panicked with, "" if it did not.
+func panicMessage(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
+}
+
+// A mistake in a guard's literal arguments cannot go unnoticed: Require and
+// Optional panic at start-up with a message naming it (as ServeMux.Handle
+// does for a bad pattern); TryRequire and TryOptional return it.
+func TestRequirePanics(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t)
+	for _, tt := range []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"misplaced star", func() { a.Require(authx.Scopes("admin*")) },
+			`authx: Require(Scopes("admin*")): Scopes("admin*"): "*" is allowed only as a whole last segment ("ns:*")`},
+		{"no pattern", func() { a.Require(authx.Scopes()) }, `authx: Require(Scopes()): Scopes() needs at least one pattern`},
+		{"nil policy", func() { a.Optional(authx.Fresh, nil) }, `authx: Optional(Fresh, nil): nil policy`},
+	} {
+		if got := panicMessage(tt.f); got != tt.want {
+			t.Errorf("%s: panicked with %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if g, err := a.TryOptional(authx.Scopes("admin*")); g != nil || !errors.Is(err, authx.ErrMisconfigured) {
+		t.Errorf("TryOptional = %v, %v; want nil, ErrMisconfigured", g, err)
+	}
+	if g, err := a.TryRequire(authx.Scopes("admin:*")); g == nil || err != nil {
+		t.Errorf("TryRequire of a good policy = %v, %v", g, err)
+	}
+	var unconfigured *authx.Auth[string]
+	if g, err := unconfigured.TryRequire(); g != nil || !errors.Is(err, authx.ErrNotConfigured) {
+		t.Errorf("TryRequire on a nil Auth = %v, %v; want nil, ErrNotConfigured", g, err)
+	}
+	if msg := panicMessage(func() { unconfigured.Require() }); msg != "" {
+		t.Errorf("Require on a nil Auth panicked (%q): it must build a guard that denies", msg)
 	}
 }

@@ -2,7 +2,6 @@ package authx_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -173,21 +172,16 @@ func TestGuardFromBuild(t *testing.T) {
 
 	for _, tt := range []struct {
 		name string
-		g    *authx.Guard
+		f    func()
+		want string
 	}{
-		{"no location", base.From()},
-		{"a location twice", base.From(authx.InHeader, authx.InHeader)},
-		{"an unknown location", base.From(authx.Location(9))},
+		{"no location", func() { base.From() }, "authx: Guard.From needs at least one location"},
+		{"a location twice", func() { base.From(authx.InHeader, authx.InHeader) }, "authx: Guard.From: token location header listed twice"},
+		{"an unknown location", func() { base.From(authx.Location(9)) }, "authx: Guard.From: unknown token location 9"},
 	} {
-		err := tt.g.Err()
-		if !errors.Is(err, authx.ErrMisconfigured) {
-			t.Errorf("%s: Err() = %v, want ErrMisconfigured", tt.name, err)
+		if got := panicMessage(tt.f); got != tt.want {
+			t.Errorf("%s: panicked with %q, want %q", tt.name, got, tt.want)
 		}
-		srv := httptest.NewServer(tt.g.Wrap(http.NotFoundHandler()))
-		if got := doRequest(t, "GET", srv.URL, []string{"Authorization", "Bearer " + tok}); got.Status != 500 {
-			t.Errorf("%s: %d, want 500 (a misbuilt guard never allows)", tt.name, got.Status)
-		}
-		srv.Close()
 	}
 	var logs strings.Builder
 	quiet, _ := newAuth(t, authx.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))

@@ -580,10 +580,17 @@ func TestScopesBeyondMaxScopes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := a.Require(tt.policies...)
-			if err := g.Err(); (err != nil) != tt.wantErr || (err != nil && !errors.Is(err, authx.ErrMisconfigured)) {
-				t.Fatalf("Err() = %v, want error %v", err, tt.wantErr)
+			_, err := a.TryRequire(tt.policies...)
+			if (err != nil) != tt.wantErr || (err != nil && !errors.Is(err, authx.ErrMisconfigured)) {
+				t.Fatalf("TryRequire: %v, want error %v", err, tt.wantErr)
 			}
+			if tt.wantErr {
+				if msg := panicMessage(func() { a.Require(tt.policies...) }); !strings.Contains(msg, "WithMaxScopes(2)") {
+					t.Errorf("Require panicked with %q, want the WithMaxScopes mistake", msg)
+				}
+				return
+			}
+			g := a.Require(tt.policies...)
 			tok := authtest.Token(t, a, "alice", authx.Grant("a:*", "b"))
 			if got := serve(t, g.Wrap(echo), withBearer(http.MethodGet, "/", tok)); got.Status != tt.wantStatus {
 				t.Errorf("status %d, want %d", got.Status, tt.wantStatus)

@@ -140,28 +140,33 @@ func TestOneOf(t *testing.T) {
 	})
 }
 
-// A OneOf guard built wrong says so and denies.
+// A OneOf guard built wrong panics at start-up; one holding a guard of an
+// unconfigured Auth denies.
 func TestOneOfBuild(t *testing.T) {
 	t.Parallel()
 	members, _, _, _ := identities(t)
-	tok := authtest.Token(t, members, "alice")
 	for _, tt := range []struct {
 		name string
-		g    *authx.Guard
+		f    func()
+		want string
 	}{
-		{"no guard", authx.OneOf()},
-		{"a nil guard", authx.OneOf(members.Require(), nil)},
-		{"a misbuilt guard", authx.OneOf(members.Require(authx.Scopes("bad scope")))},
-		{"misbuilt by From", authx.OneOf(members.Require()).From(authx.InHeader, authx.InHeader)},
+		{"no guard", func() { authx.OneOf() }, "authx: OneOf needs at least one guard"},
+		{"a nil guard", func() { authx.OneOf(members.Require(), nil) }, "authx: OneOf: guard 1 is nil"},
+		{"misbuilt by From", func() { authx.OneOf(members.Require()).From(authx.InHeader, authx.InHeader) }, "authx: Guard.From: token location header listed twice"},
 	} {
-		if err := tt.g.Err(); !errors.Is(err, authx.ErrMisconfigured) && !errors.Is(err, authx.ErrNotConfigured) {
-			t.Errorf("%s: Err() = %v, want ErrMisconfigured", tt.name, err)
+		if got := panicMessage(tt.f); got != tt.want {
+			t.Errorf("%s: panicked with %q, want %q", tt.name, got, tt.want)
 		}
-		srv := httptest.NewServer(tt.g.Wrap(http.NotFoundHandler()))
-		if got := doRequest(t, "GET", srv.URL, []string{"Authorization", "Bearer " + tok}); got.Status != 500 {
-			t.Errorf("%s: %d, want 500", tt.name, got.Status)
-		}
-		srv.Close()
+	}
+	var unconfigured *authx.Auth[member]
+	g := authx.OneOf(members.Require(), unconfigured.Require())
+	if err := g.Err(); !errors.Is(err, authx.ErrNotConfigured) {
+		t.Errorf("Err() = %v, want ErrNotConfigured", err)
+	}
+	srv := httptest.NewServer(g.Wrap(http.NotFoundHandler()))
+	t.Cleanup(srv.Close)
+	if got := doRequest(t, "GET", srv.URL, []string{"Authorization", "Bearer " + authtest.Token(t, members, "alice")}); got.Status != 500 {
+		t.Errorf("%d, want 500", got.Status)
 	}
 }
 

@@ -27,11 +27,11 @@ import (
 //
 //	Validate() error
 //
-// is validated when a guard is built ([Auth.Require], [Auth.Optional]) and
-// by [Auth.Verify]: a non-nil error is a construction mistake, which
-// [Guard.Err] reports (wrapped in [ErrMisconfigured]) and for which the
-// guard denies every request with 500. A policy holding others validates
-// them in its Validate, as [All] and [Any] do.
+// is validated when a guard is built and by [Auth.Verify]: a non-nil error
+// is a construction mistake — [Auth.Require] and [Auth.Optional] panic with
+// it, [Auth.TryRequire] returns it wrapped in [ErrMisconfigured], Verify
+// denies with 500. A policy holding others validates them in its Validate,
+// as [All] and [Any] do.
 type Policy interface {
 	Check(ctx context.Context, c *Claims) error
 }
@@ -134,12 +134,16 @@ type ScopesPolicy struct {
 // "administrator"). There is no other wildcard. For "either of", use
 // Any(Scopes("a"), Scopes("b")).
 //
-// Patterns are validated here, once: an empty pattern, one with a space,
-// quote, backslash or control character, or a misplaced "*" makes a policy
-// that denies every request with 500 and makes [Auth.Require] report the
-// mistake through [Guard.Err].
+// Patterns are validated here, once: no pattern at all, an empty pattern,
+// one with a space, quote, backslash or control character, or a misplaced
+// "*" makes a policy that [Auth.Require] refuses with a panic at start-up
+// ([Auth.TryRequire] with an error); used elsewhere, it denies every
+// request with 500.
 func Scopes(patterns ...string) ScopesPolicy {
 	p := ScopesPolicy{patterns: append([]string(nil), patterns...)}
+	if len(patterns) == 0 {
+		p.err = errors.New("Scopes() needs at least one pattern")
+	}
 	for _, pat := range patterns {
 		if err := scope.Validate(pat); err != nil {
 			p.err = fmt.Errorf("Scopes(%q): %w", pat, err)

@@ -62,14 +62,8 @@ func (e *engine) locations(ps policySet) []Location {
 	return e.cfg.locations
 }
 
-// logMisconfigured logs a guard's construction mistake, if any.
-func (e *engine) logMisconfigured(ps policySet) {
-	if ps.err == nil || e == nil {
-		return
-	}
-	e.cfg.loggerFor(slog.LevelError).LogAttrs(context.Background(), slog.LevelError, "authx: misconfigured guard",
-		slog.String("guard", ps.String()), slog.String("error", ps.err.Error()))
-}
+// userString prints the policies as passed, without the implicit Access.
+func (ps policySet) userString() string { return policyList(ps.user) }
 
 func (ps policySet) String() string {
 	if ps.locs != nil || ps.noCSRF {

@@ -57,8 +57,8 @@
 // A bad pattern, a nil condition, an invalid claim path or operand, or an
 // invalid nested policy (Scopes("bad scope")) is caught when the set is
 // built and reported by [SetPolicy.Validate], which authx calls when a
-// guard is built: [authx.Guard.Err] reports it and the guard denies every
-// request with 500. Nothing panics at request time.
+// guard is built: [authx.Auth.Require] panics with it at start-up
+// ([authx.Auth.TryRequire] returns it). Nothing panics at request time.
 //
 // Every value prints as written, as authx policies do:
 //

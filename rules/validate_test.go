@@ -3,9 +3,9 @@ package rules_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -22,9 +22,10 @@ type validated struct{ err error }
 func (v validated) Check(context.Context, *authx.Claims) error { return nil }
 func (v validated) Validate() error                            { return v.err }
 
-// TestValidate: every construction mistake is reported by Guard.Err,
-// wrapped in ErrMisconfigured, and the guard then answers 500 — nothing
-// panics, at construction or at request time.
+// TestValidate: every construction mistake makes Require panic at start-up
+// with a message naming it, TryRequire return it wrapped in
+// ErrMisconfigured, and Verify deny with 500 — nothing panics at request
+// time.
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	a := newAuth(t)
@@ -70,20 +71,22 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := a.Require(tt.policy)
-			err := g.Err()
+			g, err := a.TryRequire(tt.policy)
 			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Err() = %v, want nil", err)
+				if err != nil || g == nil {
+					t.Fatalf("TryRequire = %v, %v; want a guard", g, err)
 				}
 				return
 			}
-			if !errors.Is(err, authx.ErrMisconfigured) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("Err() = %v, want ErrMisconfigured mentioning %q", err, tt.wantErr)
+			if g != nil || !errors.Is(err, authx.ErrMisconfigured) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("TryRequire = %v, %v; want ErrMisconfigured mentioning %q", g, err, tt.wantErr)
 			}
-			_, cerr := g.Check(request(t, a, "GET", "/docs/1", "alice"))
-			if !errors.Is(cerr, authx.ErrMisconfigured) || authx.StatusOf(cerr) != 500 {
-				t.Errorf("Check = %v, want 500 ErrMisconfigured", cerr)
+			if msg := panicMessage(func() { a.Require(tt.policy) }); !strings.HasPrefix(msg, "authx: Require(") || !strings.Contains(msg, tt.wantErr) {
+				t.Errorf("Require panicked with %q, want a message naming Require and %q", msg, tt.wantErr)
+			}
+			_, verr := a.Verify(context.Background(), authtest.Token(t, a, "alice"), tt.policy)
+			if !errors.Is(verr, authx.ErrMisconfigured) || authx.StatusOf(verr) != 500 {
+				t.Errorf("Verify = %v, want 500 ErrMisconfigured", verr)
 			}
 			// Used without a guard's validation, the policy still denies with 500.
 			if set, ok := tt.policy.(rules.SetPolicy); ok {
@@ -96,15 +99,6 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	t.Run("the guard answers 500", func(t *testing.T) {
-		t.Parallel()
-		srv := httptest.NewServer(a.Require(rules.Set(rules.Allow("BAD PATTERN WITH SPACES x y"))).Wrap(http.NotFoundHandler()))
-		t.Cleanup(srv.Close)
-		status, body := do(t, srv, "GET", "/", authtest.Token(t, a, "alice"))
-		if status != 500 || strings.Contains(body, "PATTERN") {
-			t.Errorf("status %d, body %s: want 500 naming no detail", status, body)
-		}
-	})
 }
 
 // TestString: every value prints as written.
@@ -147,4 +141,15 @@ func TestString(t *testing.T) {
 			}
 		})
 	}
+}
+
+// panicMessage runs f and returns what it panicked with, "" if it did not.
+func panicMessage(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
 }

@@ -646,3 +646,42 @@ func TestRequirePanics(t *testing.T) {
 		t.Errorf("Require on a nil Auth panicked (%q): it must build a guard that denies", msg)
 	}
 }
+
+// A misconfiguration seen only at request time is logged at Error through
+// slog.Default when no WithLogger is given: it cannot go unnoticed. (Not
+// parallel: it swaps the process's default logger.)
+func TestRequestTimeMisconfigurationIsLogged(t *testing.T) {
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	broken := authx.PolicyFunc(func(context.Context, *authx.Claims) error { return authx.ErrMisconfigured })
+
+	a, _ := newAuth(t)
+	tok := authtest.Token(t, a, "alice")
+	if got := serve(t, a.Require(broken).Wrap(echo), withBearer("GET", "/misconfigured", tok)); got.Status != 500 {
+		t.Fatalf("status %d, want 500", got.Status)
+	}
+	out := logs.String()
+	for _, want := range []string{"level=ERROR", `msg="authx: request denied"`, "code=misconfigured", "path=/misconfigured"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("slog.Default got %q, want it to contain %s", out, want)
+		}
+	}
+	if strings.Contains(out, tok) {
+		t.Error("the log carries the token")
+	}
+
+	logs.Reset()
+	var own bytes.Buffer
+	b, _ := newAuth(t, authx.WithLogger(slog.New(slog.NewTextHandler(&own, nil))))
+	serve(t, b.Require(broken).Wrap(echo), withBearer("GET", "/misconfigured", authtest.Token(t, b, "alice")))
+	if logs.Len() != 0 || !strings.Contains(own.String(), "code=misconfigured") {
+		t.Errorf("with WithLogger: default got %q, own got %q; want only the own logger", logs.String(), own.String())
+	}
+	logs.Reset()
+	serve(t, a.Require().Wrap(echo), withBearer("GET", "/", "not-a-token"))
+	if logs.Len() != 0 {
+		t.Errorf("a denial (401) reached slog.Default: %q; only errors should", logs.String())
+	}
+}

@@ -20,7 +20,11 @@ type Auth[T any] struct {
 
 // New builds an Auth from options, validating all of them: a missing or
 // short key, an unknown algorithm, a subject getter whose type is not T, a
-// negative leeway, … are reported as an error wrapping [ErrConfig].
+// negative leeway, … are reported as an error wrapping [ErrConfig]. T is
+// the application's user type, which [WithSubjectGetter] resolves from a
+// verified token; it is required unless T is string, whose subject is the
+// token's sub claim itself (New[string] suits services that need no user
+// record).
 func New[T any](opts ...Option) (*Auth[T], error) {
 	cfg := defaultConfig()
 	WithOptions(opts...).apply(&cfg)
@@ -39,6 +43,8 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		}
 		a.get = get
 		a.isNil = nilCheck[T]()
+	} else if t := reflect.TypeFor[T](); !subjectIsString(t) {
+		cfg.errorf("New[%v] needs WithSubjectGetter to turn a token's subject into a %v (only New[string] works without one: the subject is that string)", t, t)
 	}
 	var err error
 	if cfg.cookies, err = cfg.cookies.withDefaults(); err != nil {
@@ -90,6 +96,13 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 	e.limiter = safeLimiter{e.limiter}
 	a.e = e
 	return a, nil
+}
+
+// subjectIsString reports whether the subject itself, a string, is an
+// honest T: T is string, or an interface that string satisfies (any).
+func subjectIsString(t reflect.Type) bool {
+	str := reflect.TypeFor[string]()
+	return t == str || (t.Kind() == reflect.Interface && str.Implements(t))
 }
 
 // Verify verifies token and applies policies, as a guard would but without

@@ -10,6 +10,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +41,35 @@ var testKeys = sync.OnceValue(func() map[string]any {
 })
 
 type userT struct{ Name string }
+
+// New[T] without a subject getter is a mistake unless the subject itself
+// is an honest T: a forgotten getter would hand handlers a zero user.
+func TestNewNeedsSubjectGetter(t *testing.T) {
+	t.Parallel()
+	_, err := authx.New[userT](authx.WithSecret(secret32))
+	want := "authx: invalid configuration: New[authx_test.userT] needs WithSubjectGetter to turn a token's subject into a authx_test.userT (only New[string] works without one: the subject is that string)"
+	if !errors.Is(err, authx.ErrConfig) || err.Error() != want {
+		t.Errorf("New[userT] without a getter: %v, want %q", err, want)
+	}
+	if _, err := authx.New[*userT](authx.WithSecret(secret32)); !errors.Is(err, authx.ErrConfig) {
+		t.Errorf("New[*userT] without a getter: %v, want ErrConfig", err)
+	}
+	if _, err := authx.New[string](authx.WithSecret(secret32)); err != nil {
+		t.Errorf("New[string] without a getter: %v", err)
+	}
+	a, err := authx.New[any](authx.WithSecret(secret32))
+	if err != nil {
+		t.Fatalf("New[any] without a getter: %v", err)
+	}
+	srv := httptest.NewServer(a.Require().Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sub, ok := authx.SubjectFrom[any](r.Context())
+		fmt.Fprintln(w, sub, ok)
+	})))
+	t.Cleanup(srv.Close)
+	if got := doRequest(t, "GET", srv.URL, []string{"Authorization", "Bearer " + authtest.Token(t, a, "alice")}); got.Body != "alice true\n" {
+		t.Errorf("New[any]'s subject: %+v, want alice true", got)
+	}
+}
 
 func TestNewValidation(t *testing.T) {
 	t.Parallel()
@@ -94,7 +127,11 @@ func TestNewValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a, err := authx.New[userT](tt.opts...)
+			opts := tt.opts
+			if !strings.Contains(tt.name, "getter") { // the rows about getters bring their own
+				opts = append(slices.Clone(tt.opts), authx.WithSubjectGetter(getUser)) // New[userT] needs one
+			}
+			a, err := authx.New[userT](opts...)
 			if tt.wantErr == "" {
 				if err != nil || a == nil {
 					t.Fatalf("New: %v", err)

@@ -5,7 +5,7 @@
 //
 //	func TestAdmin(t *testing.T) {
 //		clock := authtest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-//		a, _ := authx.New[User](authx.WithSecret(key), authx.WithClock(clock.Now))
+//		a, _ := authx.New[User](authx.WithSecret(key), authx.WithSubjectGetter(loadUser), authx.WithClock(clock.Now))
 //		tok := authtest.Token(t, a, "alice", authx.Grant("admin:*"))
 //		r := authtest.Request(t, a, authx.InHeader, "GET", "/admin", tok)
 //		…

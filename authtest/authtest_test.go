@@ -1,6 +1,7 @@
 package authtest_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -26,6 +27,7 @@ func newAuth(t *testing.T, opts ...authx.Option) (*authx.Auth[user], *authtest.C
 		authx.WithSecret([]byte("0123456789abcdef0123456789abcdef")),
 		authx.WithClock(clock.Now),
 		authx.WithTokenLocations(authx.InHeader, authx.InCookie, authx.InQuery, authx.InJSON),
+		authx.WithSubjectGetter(func(_ context.Context, c *authx.Claims) (user, error) { return user{Name: c.Subject}, nil }),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

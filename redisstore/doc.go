@@ -10,7 +10,7 @@
 //	if _, err := s.Init(ctx); err != nil { // the epoch: see "Losing data"
 //		return err
 //	}
-//	a, err := authx.New[User](authx.WithSecret(key), s.Option())
+//	a, err := authx.New[User](authx.WithSecret(key), authx.WithSubjectGetter(loadUser), s.Option())
 //
 // A [Store] is the [authx.Blocklist], [authx.RefreshStore] and
 // [authx.RateLimiter]; [Store.Sessions] is the [authx.SessionStore] (Go

@@ -182,7 +182,7 @@ func (s *Store) Err() error {
 // Option returns the authx options that make an Auth use the store for
 // everything: its blocklist, refresh store, session store and rate limiter.
 //
-//	a, err := authx.New[User](authx.WithSecret(key), s.Option())
+//	a, err := authx.New[User](authx.WithSecret(key), authx.WithSubjectGetter(loadUser), s.Option())
 func (s *Store) Option() authx.Option {
 	return authx.WithOptions(
 		authx.WithBlocklist(s),

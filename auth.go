@@ -27,8 +27,14 @@ type Auth[T any] struct {
 // record).
 func New[T any](opts ...Option) (*Auth[T], error) {
 	cfg := defaultConfig()
-	WithOptions(opts...).apply(&cfg)
-	if cfg.signing == nil && len(cfg.verifyKeys) == 0 {
+	for i, o := range opts {
+		if o == nil {
+			cfg.errorf("New: option %d (counting from 0) is nil", i)
+			continue
+		}
+		o.apply(&cfg)
+	}
+	if cfg.signing == nil && len(cfg.verifyKeys) == 0 && !cfg.keyGiven {
 		cfg.errorf("no key: use WithSecret, WithSigningKey or WithVerificationKey")
 	}
 	if cfg.signingKID != "" && cfg.signing == nil {

@@ -71,6 +71,27 @@ func TestNewNeedsSubjectGetter(t *testing.T) {
 	}
 }
 
+// New's errors say what to do, and only what is wrong.
+func TestNewErrorText(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		opts []authx.Option
+		want string
+	}{
+		{"short secret", []authx.Option{authx.WithSecret([]byte("short"))},
+			"authx: invalid configuration: signing key: HS256 secret is 5 bytes, need at least 32 random bytes (RFC 7518 §3.2): make one with `openssl rand -base64 32` or crypto/rand.Read"},
+		{"no key", nil, "authx: invalid configuration: no key: use WithSecret, WithSigningKey or WithVerificationKey"},
+		{"nil option", []authx.Option{authx.WithSecret(secret32), nil}, "authx: invalid configuration: New: option 1 (counting from 0) is nil"},
+		{"nil option in a bundle", []authx.Option{authx.WithOptions(nil, authx.WithSecret(secret32))}, "authx: invalid configuration: WithOptions: option 0 (counting from 0) is nil"},
+	} {
+		_, err := authx.New[string](tt.opts...)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%s: New error\n%v\nwant\n%s", tt.name, err, tt.want)
+		}
+	}
+}
+
 func TestNewValidation(t *testing.T) {
 	t.Parallel()
 	k := testKeys()
@@ -110,7 +131,7 @@ func TestNewValidation(t *testing.T) {
 		{"two signing keys", []authx.Option{authx.WithSecret(secret32), authx.WithSecret(secret32)}, "more than one signing key"},
 		{"key id without signing key", []authx.Option{authx.WithVerificationKey("", "HS256", secret32), authx.WithKeyID("k")}, "WithKeyID without a signing key"},
 		{"duplicate kid", []authx.Option{authx.WithSecret(secret32), authx.WithKeyID("k"), authx.WithVerificationKey("k", "HS256", secret32)}, `two keys have kid "k"`},
-		{"nil option", []authx.Option{authx.WithSecret(secret32), nil}, "nil Option"},
+		{"nil option", []authx.Option{authx.WithSecret(secret32), nil}, "New: option 1 (counting from 0) is nil"},
 		{"token size too small", []authx.Option{authx.WithSecret(secret32), authx.WithMaxTokenSize(10)}, "max token size"},
 		{"realm with quote", []authx.Option{authx.WithSecret(secret32), authx.WithRealm(`a"b`)}, "realm"},
 		{"realm with a control byte", []authx.Option{authx.WithSecret(secret32), authx.WithRealm("a\x01b")}, "realm"},

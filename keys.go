@@ -96,7 +96,7 @@ func newKeySpecWith(kid, alg string, key any, signing, allowShort bool) (*keySpe
 			}
 		}
 		if len(secret) == 0 || (len(secret) < size && !allowShort) {
-			return nil, fmt.Errorf("%s secret is %d bytes, need at least %d (RFC 7518 §3.2)", alg, len(secret), size)
+			return nil, fmt.Errorf("%s secret is %d bytes, need at least %d random bytes (RFC 7518 §3.2): make one with `openssl rand -base64 %d` or crypto/rand.Read", alg, len(secret), size, size)
 		}
 		secret = append([]byte(nil), secret...)
 		k.verify = secret

@@ -30,6 +30,7 @@ type config struct {
 	signingKID  string
 	verifyKeys  []*keySpec
 	shortSecret bool // InsecureShortSecret: warn at New
+	keyGiven    bool // a key option was given, even one refused
 	loggerSet   bool // WithLogger was given
 	issuer      string
 	loginType   string
@@ -97,9 +98,9 @@ func (c *config) errorf(format string, args ...any) {
 // WithOptions bundles several options into one.
 func WithOptions(opts ...Option) Option {
 	return optionFunc(func(c *config) {
-		for _, o := range opts {
+		for i, o := range opts {
 			if o == nil {
-				c.errorf("nil Option")
+				c.errorf("WithOptions: option %d (counting from 0) is nil", i)
 				continue
 			}
 			o.apply(c)
@@ -134,6 +135,7 @@ func WithSigningKey(alg string, key any) Option {
 			c.errorf("more than one signing key (WithSecret/WithSigningKey); add old keys with WithVerificationKey")
 			return
 		}
+		c.keyGiven = true
 		k, err := newKeySpec("", alg, key, true)
 		if err != nil {
 			c.errorf("signing key: %v", err)
@@ -158,6 +160,7 @@ func InsecureShortSecret(secret []byte) Option {
 			c.errorf("more than one signing key (InsecureShortSecret with WithSecret/WithSigningKey)")
 			return
 		}
+		c.keyGiven = true
 		k, err := newKeySpecWith("", "HS256", secret, true, true)
 		if err != nil {
 			c.errorf("short secret: %v", err)
@@ -206,6 +209,7 @@ func checkKeyID(kid string) error {
 // *ecdsa.PublicKey, ed25519.PublicKey, or PEM, certificates included).
 func WithVerificationKey(kid, alg string, key any) Option {
 	return optionFunc(func(c *config) {
+		c.keyGiven = true
 		if kid != "" {
 			if err := checkKeyID(kid); err != nil {
 				c.errorf("verification key: %v", err)

@@ -12,22 +12,24 @@
 //
 // # Flow
 //
-//		request ─► locate ─► verify ─► CSRF ─► revocation ─► policies ─► context ─► handler
+//	request ─► locate ─► verify ─► CSRF ─► revocation ─► policies ─► context ─► handler
 //
-//	  - locate: the configured locations in order ([WithTokenLocations]),
-//	    or a guard's own ([Guard.From]): header, cookie, query, JSON body.
-//	    The first that holds a token wins.
-//	  - verify: size bound, strict decoding, key by kid, pinned algorithm,
-//	    signature, exp/nbf/iat with leeway, issuer, audience, and the token
-//	    type ([Access] unless the guard mentions [Refresh]).
-//	  - CSRF: for tokens from a cookie on unsafe methods, the CSRF header must
-//	    equal the token's csrf claim (unless the guard was built
-//	    [Guard.InsecureWithoutCSRF]).
-//	  - revocation: the token's jti, refresh family and session against the
-//	    [Blocklist].
-//	  - policies: the guard's [Policy] values, with the request context.
-//	  - context: [ClaimsFrom] and [SubjectFrom] read the result; the subject
-//	    is resolved by the getter on first use.
+// Each step:
+//
+//   - locate: the configured locations in order ([WithTokenLocations]),
+//     or a guard's own ([Guard.From]): header, cookie, query, JSON body.
+//     The first that holds a token wins.
+//   - verify: size bound, strict decoding, key by kid, pinned algorithm,
+//     signature, exp/nbf/iat with leeway, issuer, audience, and the token
+//     type ([Access] unless the guard mentions [Refresh]).
+//   - CSRF: for tokens from a cookie on unsafe methods, the CSRF header must
+//     equal the token's csrf claim (unless the guard was built
+//     [Guard.InsecureWithoutCSRF]).
+//   - revocation: the token's jti, refresh family and session against the
+//     [Blocklist].
+//   - policies: the guard's [Policy] values, with the request context.
+//   - context: [ClaimsFrom] and [SubjectFrom] read the result; the subject
+//     is resolved by the getter on first use.
 //
 // Any failure is an *[Error] wrapping a sentinel (see errors.go), answered
 // with the RFC 6750 status and WWW-Authenticate challenge, or handed to

@@ -30,8 +30,12 @@ type Blocklist interface {
 // token: its revocation ids (as [Blocklist.IsRevoked] gets them), its
 // subject and when it was issued (zero when the token has no iat).
 type TokenCheck struct {
-	IDs      []string
-	Subject  string
+	// IDs are the token's revocation ids: its jti, and the ids of its
+	// refresh family and session when it has them.
+	IDs []string
+	// Subject is the token's verified sub claim.
+	Subject string
+	// IssuedAt is the token's iat, zero when it has none.
 	IssuedAt time.Time
 }
 
@@ -200,15 +204,30 @@ func (s safeLimiter) Allow(ctx context.Context, key string, l Limit) (_ bool, _ 
 // subject logged in. Tokens name their session in the sid claim (see
 // [Session]); revoking the session makes every one of them fail at once.
 type SessionInfo struct {
-	ID         string            `json:"id"`
-	Subject    string            `json:"subject"`
-	CreatedAt  time.Time         `json:"created_at"`
-	LastActive time.Time         `json:"last_active"`
-	ExpiresAt  time.Time         `json:"expires_at"`
-	IP         string            `json:"ip,omitempty"`
-	UserAgent  string            `json:"user_agent,omitempty"`
-	Device     map[string]string `json:"device,omitempty"`
-	Active     bool              `json:"active"`
+	// ID names the session; tokens carry it in their sid claim.
+	ID string `json:"id"`
+	// Subject is the user who logged in.
+	Subject string `json:"subject"`
+	// CreatedAt is when the session started ([Auth.StartSession]).
+	CreatedAt time.Time `json:"created_at"`
+	// LastActive is the last time a guarded request used the session, to
+	// within [WithSessionTouchInterval].
+	LastActive time.Time `json:"last_active"`
+	// ExpiresAt is when the store forgets the session: as long after its
+	// start as the longest a token of its login can live (the refresh TTL,
+	// or the access TTL if longer, plus the leeway).
+	ExpiresAt time.Time `json:"expires_at"`
+	// IP is the client's address when the session started ([Auth.ClientIP],
+	// which honours [WithTrustedProxies]), "" if unknown.
+	IP string `json:"ip,omitempty"`
+	// UserAgent is the starting request's User-Agent, cut to 512 bytes.
+	UserAgent string `json:"user_agent,omitempty"`
+	// Device is what the application passed to [Auth.StartSession] about
+	// the device (a name, a platform), nil if nothing.
+	Device map[string]string `json:"device,omitempty"`
+	// Active is false once the session was revoked or ended; its tokens
+	// then fail.
+	Active bool `json:"active"`
 }
 
 // SessionStore keeps sessions. Implementations must be safe for concurrent
@@ -237,8 +256,11 @@ type SessionStore interface {
 // Limit is a token-bucket rate: Rate events per Per, with bursts of up to
 // Burst (default: Rate). The zero Limit means no limit.
 type Limit struct {
-	Rate  int
-	Per   time.Duration
+	// Rate is the number of events allowed per Per.
+	Rate int
+	// Per is the period Rate counts over.
+	Per time.Duration
+	// Burst is how many events may come at once; 0 means Rate.
 	Burst int
 }
 

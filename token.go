@@ -325,7 +325,10 @@ func TokenID(jti string) TokenOption {
 // TokenPair is a new access and refresh token, shaped as an OAuth 2.0 token
 // response (RFC 6749 §5.1) and as Python AuthX's TokenResponse.
 type TokenPair struct {
-	AccessToken  string `json:"access_token"`
+	// AccessToken is the access token, for the guards.
+	AccessToken string `json:"access_token"`
+	// RefreshToken is the refresh token, for [Auth.RefreshHandler]; ""
+	// when only an access token was issued.
 	RefreshToken string `json:"refresh_token,omitempty"`
 	// TokenType is "bearer".
 	TokenType string `json:"token_type"`

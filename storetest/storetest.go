@@ -48,11 +48,18 @@ import (
 
 // Harness describes the stores under test.
 type Harness struct {
-	// NewBlocklist, NewRefreshStore, NewSessionStore, NewRateLimiter each return a fresh, empty store (its cleanup registered on t); a nil func skips that part of the suite.
-	NewBlocklist    func(t *testing.T) authx.Blocklist
+	// NewBlocklist returns a fresh, empty Blocklist (its cleanup registered
+	// on t); nil skips the Blocklist part of the suite.
+	NewBlocklist func(t *testing.T) authx.Blocklist
+	// NewRefreshStore returns a fresh, empty RefreshStore; nil skips that
+	// part of the suite.
 	NewRefreshStore func(t *testing.T) authx.RefreshStore
+	// NewSessionStore returns a fresh, empty SessionStore; nil skips that
+	// part of the suite.
 	NewSessionStore func(t *testing.T) authx.SessionStore
-	NewRateLimiter  func(t *testing.T) authx.RateLimiter
+	// NewRateLimiter returns a fresh RateLimiter with no counts; nil skips
+	// that part of the suite.
+	NewRateLimiter func(t *testing.T) authx.RateLimiter
 	// Now returns the stores' current time (time.Now for real stores).
 	Now func() time.Time
 	// Advance moves the stores' time forward by d: a fake clock's Advance for in-memory stores, a real sleep for stores that keep real time (such as Redis TTLs).

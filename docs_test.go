@@ -138,3 +138,23 @@ func TestPackageDocFlowIsAList(t *testing.T) {
 		t.Errorf("the Flow section has %d lists with %d doc links; want one list of the steps, with links", lists, links)
 	}
 }
+
+// The README's quickstart is the program CI runs: examples/quickstart/main.go,
+// whole.
+func TestReadmeQuickstartIsTheProgram(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := os.ReadFile("examples/quickstart/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```go\n"+string(prog)+"```\n") {
+		t.Error("README.md does not show examples/quickstart/main.go whole in a go block: copy it there")
+	}
+	if strings.Count(string(readme), "u, _ := authx.SubjectFrom") != strings.Count(string(readme), "u, _ := authx.SubjectFrom[User](r.Context()) // always there: KnownSubject resolved it") {
+		t.Error("README shows u, _ := authx.SubjectFrom where the user can be missing")
+	}
+}

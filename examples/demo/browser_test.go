@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,13 +43,16 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Skip(msg)
 	}
 
-	// The demo, in-process. Access tokens live 6 s and are renewed by the
-	// ImplicitRefresh middleware when they expire within 5 s, that is on
-	// the first request a second or so after login.
+	// The demo, in-process, on real time with short tokens: they live 8 s
+	// (7 to 8 s from login: expiries are whole seconds) and the
+	// ImplicitRefresh middleware renews them in their last 4 s, on the
+	// first request 3 to 4 s after login — which the page sends itself
+	// when that window opens. A WebSocket opened with the first token is
+	// closed (1008) when it expires, 7 to 8 s after login.
 	cfg := defaultConfig()
 	cfg.Secret = []byte("browser-test-secret-0123456789ab") // 32 bytes
-	cfg.AccessTTL = 6 * time.Second
-	cfg.RefreshDelta = 5 * time.Second
+	cfg.AccessTTL = 8 * time.Second
+	cfg.RefreshDelta = 4 * time.Second
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h, err := newServer(cfg, logger)
 	if err != nil {
@@ -208,9 +212,67 @@ func TestBrowserEndToEnd(t *testing.T) {
 		return m
 	}
 
+	// countdowns reads the seconds the expiry and renewal countdowns show
+	// ("7 s"), both at the same instant.
+	countdowns := func() (expIn, renewIn int) {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+			`["exp-in", "renew-in"].map((id) => document.getElementById(id).textContent)`))
+		if err != nil || len(got) != 2 {
+			fatalf("read the countdowns: %q %v", got, err)
+		}
+		var n [2]int
+		for i, s := range got {
+			if n[i], err = strconv.Atoi(strings.TrimSuffix(s, " s")); err != nil {
+				fatalf("countdowns %q: want seconds (\"7 s\")", got)
+			}
+		}
+		return n[0], n[1]
+	}
+	// waitBelow polls until the #id countdown shows fewer than n seconds.
+	waitBelow := func(id string, n int) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.PollFunction[bool](
+			`(id, n) => { const m = /^(\d+) s$/.exec(document.getElementById(id).textContent); return !!m && Number(m[1]) < n; }`,
+			chromedp.WithPollingArgs(id, n), chromedp.WithPollingTimeout(3*time.Second)))
+		if err != nil {
+			fatalf("#%s: want a countdown below %d s within 3 s, have %q (%v)", id, n, text(id), err)
+		}
+	}
+	// logEntries returns the texts of the page's log entries of a kind
+	// (the entry's class: "renewal", "ws-close", …).
+	logEntries := func(kind string) []string {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("#log li.`+kind+`")].map((e) => e.textContent)`))
+		if err != nil {
+			fatalf("read the log: %v", err)
+		}
+		return got
+	}
+	// noTokensShown checks that the page shows none of the JWTs in the
+	// cookie jar (the HttpOnly ones the page cannot read, and any token
+	// that a response would have let it show).
+	noTokensShown := func(when string, jar map[string]*network.Cookie) {
+		t.Helper()
+		page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		if err != nil {
+			fatalf("read the page: %v", err)
+		}
+		if strings.Contains(page, "eyJ") {
+			t.Errorf("%s: the page shows something like a JWT (eyJ…):\n%s", when, page)
+		}
+		for _, name := range []string{"access_token_cookie", "refresh_token_cookie"} {
+			if c := jar[name]; c != nil && len(c.Value) > 16 && strings.Contains(page, c.Value[len(c.Value)-16:]) {
+				t.Errorf("%s: the page shows %s", when, name)
+			}
+		}
+	}
+
 	start := time.Now()
 
-	// a. Log in through the form.
+	// a. Before login the page says so: the claims panel, the countdowns
+	// and the log are never empty.
 	do("open the page",
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("login")),
@@ -220,6 +282,12 @@ func TestBrowserEndToEnd(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("username"), "alice"),
 		chromedp.SendKeys(chromedp.ID("password"), "alice-password"),
 	)
+	waitFor("claims", "not signed in")
+	waitFor("log", "page loaded: not signed in")
+	waitFor("exp-in", "not signed in")
+
+	// b. Log in through the form. The claims panel shows the token's claims
+	// as /api/me answers them.
 	press("login", "status", "logged in")
 	jar := cookies()
 	for _, want := range []struct {
@@ -246,48 +314,38 @@ func TestBrowserEndToEnd(t *testing.T) {
 			t.Logf("cookie %s: HttpOnly=%v Secure=%v SameSite=%v Path=%s", c.Name, c.HTTPOnly, c.Secure, c.SameSite, c.Path)
 		}
 	}
+	waitFor("claim-sub", "alice (Alice)")
+	for id, want := range map[string]string{"claim-scopes": "admin:*", "claim-fresh": "yes", "claim-jti": "…", "claim-sid": "…"} {
+		if got := text(id); !strings.Contains(got, want) {
+			t.Errorf("after login: #%s = %q, want it to contain %q", id, got, want)
+		}
+	}
+	waitFor("log", "signed in as alice (admin:*)")
+	firstExp, firstJTI := text("claim-exp"), text("claim-jti")
 
 	// c. CSRF double submit on a route that needs a fresh token: without
-	// the header 403, with it 204. It runs before any GET: token expiries are
-	// whole seconds, so the access token can come within RefreshDelta (5 s
-	// of 6 s) of its expiry at once, and the first GET with the CSRF check
-	// passed renews it with a token that is not fresh (POST /api/me/password
-	// would then answer 401 fresh_token_required). The POSTs cannot: the one
-	// without the header fails the CSRF check, which stops the renewal, and
-	// the one with it is judged by the token it carries.
+	// the header 403, with it 204. It runs first, while the login's token
+	// is outside its renewal window (3 to 4 s after login): the page's
+	// own GET /api/me then renews it with a token that is not fresh, and
+	// POST /api/me/password would answer 401 fresh_token_required.
 	press("password-nocsrf", "password-out", "403", "csrf_missing")
 	press("password", "password-out", "204")
 
-	// b. An authenticated GET with the cookie.
+	// d. The countdowns to the token's expiry and to its renewal window
+	// tick down, a second at a time.
+	expIn, renewIn := countdowns()
+	if expIn > 8 || expIn-renewIn != 4 {
+		t.Errorf("countdowns: expires in %d s, renewal window in %d s; want at most 8 s and 4 s apart (-refresh-delta)", expIn, renewIn)
+	}
+	waitBelow("exp-in", expIn)
+	waitBelow("renew-in", renewIn)
+	t.Logf("countdowns: %d s → %q, %d s → %q", expIn, text("exp-in"), renewIn, text("renew-in"))
+
+	// e. An authenticated GET with the cookie.
 	press("me", "me-out", "200", `"sub":"alice"`)
 
-	// d. Implicit refresh: a second or so after login, a request renews the
-	// access cookie and its CSRF value.
-	oldAccess, oldCSRF := jar["access_token_cookie"].Value, jar["csrf_access_token"].Value
-	refreshStart := time.Now()
-	renewed := false
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		press("me", "me-out", "200")
-		if c := cookies()["access_token_cookie"]; c != nil && c.Value != oldAccess {
-			renewed = true
-			break
-		}
-	}
-	if !renewed {
-		fatalf("access_token_cookie not renewed within 10 s of clicking #me (AccessTTL 6 s, RefreshDelta 5 s)")
-	}
-	t.Logf("implicit refresh after %v of polling", time.Since(refreshStart).Round(time.Millisecond))
-	// The server now sees the renewed token, which is not fresh.
-	press("me", "me-out", "200", `"sub":"alice"`, `"fresh":false`)
-	jar = cookies()
-	if c := jar["csrf_access_token"]; c == nil || c.Value == oldCSRF {
-		t.Errorf("csrf_access_token not renewed with the access cookie")
-	}
-	if c := jar["access_token_cookie"]; c == nil || !c.HTTPOnly || !c.Secure {
-		t.Errorf("renewed access_token_cookie lost HttpOnly or Secure: %+v", c)
-	}
-
-	// e. The guarded WebSocket (ticket, then echo).
+	// f. The guarded WebSocket (ticket, then echo), opened with the
+	// login's token.
 	press("ws-open", "ws-status", "open")
 	do("send on the WebSocket",
 		chromedp.SetValue(chromedp.ID("ws-input"), "hello"),
@@ -296,17 +354,81 @@ func TestBrowserEndToEnd(t *testing.T) {
 	waitFor("ws-log", "alice: hello")
 	screenshot("demo-ws.png")
 
-	// f. Sessions: the current one is marked.
+	// g. Implicit refresh: when the window opens the page sends GET
+	// /api/me, whose answer carries new cookies; the page then shows the
+	// new token's claims and logs the renewal with the new expiry.
+	refreshStart := time.Now()
+	waitFor("log", "renewal window of token "+firstJTI+" open")
+	waitFor("log", "renewed on the answer to GET /api/me")
+	t.Logf("implicit refresh %v after the countdowns", time.Since(refreshStart).Round(time.Millisecond))
+	newExp, newJTI := text("claim-exp"), text("claim-jti")
+	if newExp == firstExp || newJTI == firstJTI {
+		t.Errorf("after the renewal: exp %q jti %q, want both changed from %q %q", newExp, newJTI, firstExp, firstJTI)
+	}
+	if got := logEntries("renewal"); len(got) == 0 || !strings.Contains(got[0], "expires "+newExp) || !strings.Contains(got[0], "was "+firstExp) {
+		t.Errorf("renewal log entries %q, want the first to say %q and %q", got, "expires "+newExp, "was "+firstExp)
+	}
+	if got := text("claim-fresh"); !strings.Contains(got, "no") {
+		t.Errorf("renewed token: #claim-fresh = %q, want no", got)
+	}
+	if got := text("renewals"); got == "0" {
+		t.Errorf("#renewals = %q after a renewal", got)
+	}
+	oldAccess, oldCSRF := jar["access_token_cookie"].Value, jar["csrf_access_token"].Value
+	jar = cookies()
+	if c := jar["access_token_cookie"]; c == nil || c.Value == oldAccess || !c.HTTPOnly || !c.Secure {
+		t.Errorf("access_token_cookie not renewed, or renewed without HttpOnly or Secure: %+v", c)
+	}
+	if c := jar["csrf_access_token"]; c == nil || c.Value == oldCSRF {
+		t.Errorf("csrf_access_token not renewed with the access cookie")
+	}
+	// The server now sees the renewed token, which is not fresh.
+	press("me", "me-out", "200", `"sub":"alice"`, `"fresh":false`)
+	noTokensShown("after the renewal", jar)
+	// From here on the page sends no request of its own (the renewed
+	// token's window opens as the first token expires, and a request of
+	// the page's would race the explicit refresh below); when the window
+	// opens, the page says the next request renews the token.
+	do("click #auto-renew", chromedp.Click(chromedp.ID("auto-renew")))
+
+	// h. The socket outlives the renewal, not the token that opened it:
+	// the server closes it with 1008 when that token expires.
+	waitFor("log", "WebSocket closed: 1008")
+	if got := logEntries("ws-close"); len(got) != 1 || !strings.Contains(got[0], `1008 "token expired"`) {
+		t.Errorf("WebSocket close log entries %q, want one with 1008 \"token expired\"", got)
+	}
+	waitFor("ws-status", "closed 1008")
+	screenshot("demo-panels.png")
+
+	// i. With the page's own renewal requests turned off, the window
+	// waits for a request; an explicit refresh (the refresh cookie and its
+	// CSRF header) is logged as a renewal too.
+	waitFor("renew-note", "open since")
+	waitFor("renew-note", "the next request renews the token")
+	beforeRefresh := len(logEntries("renewal"))
+	do("click #refresh", chromedp.Click(chromedp.ID("refresh")))
+	waitFor("log", "renewed on the answer to POST /auth/refresh")
+	if got := logEntries("renewal"); len(got) != beforeRefresh+1 {
+		t.Errorf("renewal log entries after the explicit refresh: %q, want one more than %d", got, beforeRefresh)
+	}
+
+	// j. Sessions: the current one is marked.
 	press("sessions", "sessions-out", "current")
 
-	// g. Logout, then the API answers 401.
+	// k. Logout closes an open socket normally (1000), and the claims panel
+	// says the page is signed out; the API answers 401.
+	press("ws-open", "ws-status", "open")
 	press("logout", "status", "logged out")
+	waitFor("log", `WebSocket closed: 1000 "logged out"`)
+	waitFor("claims", "not signed in (logged out)")
+	waitFor("exp-in", "not signed in")
 	press("me", "me-out", "401")
 	if c := cookies()["access_token_cookie"]; c != nil {
 		t.Errorf("access_token_cookie still set after logout")
 	}
+	noTokensShown("after logout", jar)
 
-	// h. The final state.
+	// l. The final state.
 	screenshot("demo-e2e.png")
 	t.Logf("browser steps took %v", time.Since(start).Round(time.Millisecond))
 }

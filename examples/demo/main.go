@@ -49,7 +49,7 @@ func main() {
 		stores = "redis " + cfg.RedisAddr
 	}
 	log.Info("demo listening", "url", "http://"+*addr, "stores", stores,
-		"access_ttl", cfg.AccessTTL, "refresh_ttl", cfg.RefreshTTL, "refresh_delta", cfg.RefreshDelta)
+		"access_ttl", cfg.AccessTTL, "refresh_ttl", cfg.RefreshTTL, "refresh_delta", cfg.renewDelta())
 	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("server stopped", "error", err)

@@ -87,6 +87,24 @@ func TestDemoContract(t *testing.T) {
 	if me.code != 200 || me.body["sub"] != "bob" || me.body["name"] != "Bob" || me.body["fresh"] != true {
 		t.Errorf("/api/me: %d %s", me.code, me.raw)
 	}
+	if strings.Contains(me.raw, bob) {
+		t.Errorf("/api/me echoes the access token: %s", me.raw)
+	}
+	var claims struct {
+		JTI       string    `json:"jti"`
+		SID       string    `json:"sid"`
+		IAT       time.Time `json:"iat"`
+		Exp       time.Time `json:"exp"`
+		RenewFrom time.Time `json:"renew_from"`
+	}
+	if err := json.Unmarshal([]byte(me.raw), &claims); err != nil {
+		t.Fatalf("/api/me: %v: %s", err, me.raw)
+	}
+	// The default config: 15-minute tokens, renewed in their last 10.
+	if claims.JTI == "" || claims.SID == "" || claims.IAT.IsZero() ||
+		claims.Exp.Sub(claims.IAT) != 15*time.Minute || claims.Exp.Sub(claims.RenewFrom) != 10*time.Minute {
+		t.Errorf("/api/me claims: %+v, want jti, sid, exp = iat + 15m, renew_from = exp − 10m", claims)
+	}
 	for _, tc := range []struct {
 		method, path, token string
 		want                int
@@ -253,5 +271,28 @@ func TestRefreshDeltaFlag(t *testing.T) {
 	cfg.RefreshDelta = 0 // authx's default, half of the 2 s TTL
 	if _, err := newServer(cfg, slog.New(slog.DiscardHandler)); err != nil {
 		t.Errorf("newServer with the default delta: %v", err)
+	}
+}
+
+// renewDelta is the window ImplicitRefresh is given and /api/me reports:
+// the flag's value, else authx's default.
+func TestRenewDelta(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		ttl, delta time.Duration
+		want       time.Duration
+	}{
+		{"flag", 30 * time.Second, 25 * time.Second, 25 * time.Second},
+		{"default, long TTL", 15 * time.Minute, 0, 10 * time.Minute},
+		{"default, 10-minute TTL", 10 * time.Minute, 0, 5 * time.Minute},
+		{"default, short TTL", 8 * time.Second, 0, 4 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := config{AccessTTL: tc.ttl, RefreshDelta: tc.delta}
+			if got := cfg.renewDelta(); got != tc.want {
+				t.Errorf("renewDelta() with TTL %v, -refresh-delta %v = %v, want %v", tc.ttl, tc.delta, got, tc.want)
+			}
+		})
 	}
 }

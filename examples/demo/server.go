@@ -73,6 +73,22 @@ type server struct {
 	a     *authx.Auth[user]
 	users map[string]user
 	log   *slog.Logger
+	delta time.Duration // the implicit refresh window, as ImplicitRefresh uses it
+}
+
+// renewDelta is the implicit refresh window the demo runs with:
+// cfg.RefreshDelta, or authx's default for it (10 minutes, or half an
+// access TTL of 10 minutes or less). The demo passes it to ImplicitRefresh
+// explicitly, so that the window /api/me reports is the one in force.
+func (cfg config) renewDelta() time.Duration {
+	switch {
+	case cfg.RefreshDelta != 0:
+		return cfg.RefreshDelta
+	case cfg.AccessTTL > 10*time.Minute:
+		return 10 * time.Minute
+	default:
+		return cfg.AccessTTL / 2
+	}
 }
 
 // newServer builds the demo's handler: the authx API, the WebSocket echo and
@@ -114,7 +130,7 @@ func newServer(cfg config, log *slog.Logger) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{a: a, users: users, log: log}
+	s := &server{a: a, users: users, log: log, delta: cfg.renewDelta()}
 
 	mux := http.NewServeMux()
 	loginLimit := a.RateLimit(authx.RateLimitConfig{Name: "login", Anonymous: authx.PerMinute(cfg.LoginLimit)})
@@ -148,7 +164,7 @@ func newServer(cfg config, log *slog.Logger) (http.Handler, error) {
 	mux.Handle("GET /", http.FileServerFS(page))
 
 	implicit := a.ImplicitRefresh(authx.ImplicitRefreshConfig{
-		Delta:        cfg.RefreshDelta,
+		Delta:        s.delta,
 		ExcludePaths: []string{"/auth/refresh", "/auth/logout"}, // they end or replace the token anyway
 	})
 	return securityHeaders(implicit(mux)), nil
@@ -217,6 +233,23 @@ func (s *server) loginCookie(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// meView is what GET /api/me answers: the claims of the access token the
+// request carried (never the token itself), the user's display name, and
+// when the implicit refresh window of that token opens.
+type meView struct {
+	Subject   string    `json:"sub"`
+	Name      string    `json:"name"`
+	Scopes    []string  `json:"scopes"`
+	Fresh     bool      `json:"fresh"`
+	ID        string    `json:"jti"`
+	IssuedAt  time.Time `json:"iat"`
+	ExpiresAt time.Time `json:"exp"`
+	SessionID string    `json:"sid"`
+	// RenewFrom is exp − the refresh delta: the first request after it
+	// (with the cookie, passing the CSRF check) gets a new access token.
+	RenewFrom time.Time `json:"renew_from"`
+}
+
 func (s *server) me(w http.ResponseWriter, r *http.Request) {
 	c, _ := authx.ClaimsFrom(r.Context())
 	u, _ := authx.SubjectFrom[user](r.Context())
@@ -224,7 +257,11 @@ func (s *server) me(w http.ResponseWriter, r *http.Request) {
 	if scopes == nil {
 		scopes = []string{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sub": c.Subject, "name": u.Name, "scopes": scopes, "fresh": c.Fresh})
+	writeJSON(w, http.StatusOK, meView{
+		Subject: c.Subject, Name: u.Name, Scopes: scopes, Fresh: c.Fresh,
+		ID: c.ID, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt, SessionID: c.SessionID,
+		RenewFrom: c.ExpiresAt.Add(-s.delta),
+	})
 }
 
 type sessionView struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -292,12 +291,4 @@ func tokenFromJSON(body []byte, key string) (string, error) {
 		return "", newError(ErrInvalidRequest, errBodyJSON)
 	}
 	return tok, nil
-}
-
-// hostOf strips a port from an address, if it has one.
-func hostOf(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return strings.Trim(addr, "[]")
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strings"
 )
 
 // RateLimitConfig configures [Auth.RateLimit].
@@ -171,37 +170,5 @@ func (a *Auth[T]) ClientIP(r *http.Request) string {
 	if a.configured() != nil || r == nil {
 		return ""
 	}
-	peer := hostOf(r.RemoteAddr)
-	addr, err := netip.ParseAddr(peer)
-	if err != nil {
-		return peer
-	}
-	// An IPv4-mapped IPv6 peer (a dual-stack listener) is its IPv4
-	// address: one client, one rate-limit bucket, one session IP.
-	peer = addr.Unmap().String()
-	if !a.e.trusted(addr) {
-		return peer
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop := strings.TrimSpace(hops[i])
-		ip, err := netip.ParseAddr(hostOf(hop))
-		if err != nil {
-			return peer // a malformed hop: trust nothing left of it
-		}
-		if !a.e.trusted(ip) {
-			return ip.Unmap().String()
-		}
-	}
-	return peer
-}
-
-func (e *engine) trusted(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	for _, p := range e.cfg.proxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return a.e.clientIP(r)
 }

@@ -151,6 +151,7 @@ func (a *Auth[T]) Revoke(ctx context.Context, c *Claims) error {
 	if err := a.e.blocklist.Revoke(ctx, tokenKey(c.ID), c.ExpiresAt.Add(a.e.cfg.leeway)); err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}
+	a.e.emit(ctx, nil, Event{Kind: EventRevoke}, c)
 	return nil
 }
 

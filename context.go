@@ -126,3 +126,15 @@ func isNilValue(x any) bool {
 // authx error keeps its status, and anything else is a store that could not
 // answer (503).
 func subjectError(err error) *Error { return classify(err, ErrUnavailable) }
+
+// claimsOr returns c, or else the claims ctx carries (a handler behind a
+// guard), or nil.
+func claimsOr(c *Claims, ctx context.Context) *Claims {
+	if c != nil {
+		return c
+	}
+	if s, ok := ctx.Value(stateKey{}).(claimsCarrier); ok {
+		return s.claimsOf()
+	}
+	return nil
+}

@@ -35,6 +35,16 @@
 // with the RFC 6750 status and WWW-Authenticate challenge, or handed to
 // [WithErrorHandler].
 //
+// # Events
+//
+// Logins, refreshes, refresh-token reuse, revocations, logouts, sessions
+// started and ended, denials (with their code), rate limits, store
+// failures and WebSocket closes are [Event] values: records of the
+// [WithLogger] logger by default, and handed to [WithEvents] hooks — with
+// [EventVerified] for each admitted request — for telemetry (the authxotel
+// module) and audit trails. They name subjects, token, session and family
+// ids and the client's address, never tokens, keys or secrets.
+//
 // # Security
 //
 //   - Algorithms are pinned per key, never taken from the token alone;

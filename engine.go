@@ -1,10 +1,13 @@
 package authx
 
 import (
+	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // engine is the non-generic core shared by an Auth and its guards.
@@ -15,6 +18,62 @@ type engine struct {
 	sessions  SessionStore
 	limiter   RateLimiter
 	checked   *checkedSessions // sessions found live recently (memory.go, sessioncheck.go)
+}
+
+// emit delivers ev, about the verified claims c (nil: none) and the
+// request r (nil: none), to the [WithEvents] hooks and to the log. Nothing
+// is built unless a hook or the logger at ev's level listens.
+func (e *engine) emit(ctx context.Context, r *http.Request, ev Event, c *Claims) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var l *slog.Logger
+	level, logged := ev.level()
+	if logged {
+		if l = e.cfg.loggerFor(level); !l.Enabled(ctx, level) {
+			l = nil
+		}
+	}
+	if l == nil && len(e.cfg.events) == 0 {
+		return
+	}
+	ev.Time = e.cfg.now()
+	ev.about(c)
+	if r != nil {
+		ev.ClientIP = bound(e.clientIP(r), maxLogID)
+		ev.Method = bound(r.Method, maxLogMethod)
+		ev.Path = bound(r.URL.Path, maxLogPath)
+	}
+	if ae, ok := ev.Err.(*Error); ok && ev.Code == "" { // not errors.As: its target would escape
+		ev.Code = ae.Code
+	}
+	for _, hook := range e.cfg.events {
+		if p := callHook(ctx, hook, ev); p != "" {
+			e.cfg.loggerFor(slog.LevelError).LogAttrs(ctx, slog.LevelError, "authx: event hook panicked; the request goes on",
+				slog.String("event", ev.Kind.String()), slog.String("panic", p))
+		}
+	}
+	if l != nil {
+		logEvent(ctx, l, level, &ev)
+	}
+}
+
+// startVerify returns the start of a guard's verification for
+// [EventVerified]: now, or the zero time (costing nothing) when no hook
+// listens.
+func (e *engine) startVerify() time.Time {
+	if len(e.cfg.events) == 0 {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// verified emits [EventVerified] for r, admitted with c after verifying
+// from start (zero: no hook listens).
+func (e *engine) verified(r *http.Request, c *Claims, start time.Time) {
+	if !start.IsZero() {
+		e.emit(r.Context(), r, Event{Kind: EventVerified, Duration: time.Since(start)}, c)
+	}
 }
 
 // clientIP returns the address of the client that sent r (see

@@ -142,6 +142,10 @@ type Error struct {
 	// scheme is the authentication scheme of the WWW-Authenticate
 	// challenge, the one [WithHeader] configures; "" is Bearer.
 	scheme string
+	// refused is the *Claims of the token refused, when it was verified
+	// before the refusal, for the denial's [Event] (see withClaims). It is
+	// not typed *Claims because claims.go builds on this file.
+	refused any
 }
 
 // challengedWith returns e with the challenge scheme set, as a copy: e

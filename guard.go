@@ -272,6 +272,7 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 		return nil, nil, 0, newError(ErrMisconfigured, g.ps.err)
 	}
 	e := g.e
+	start := e.startVerify()
 	tok, loc, err := e.locateIn(r, e.locations(g.ps), g.ps.look)
 	if err != nil {
 		if g.ps.optional && errors.Is(err, ErrNoToken) {
@@ -286,13 +287,14 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 	}
 	if loc == InCookie && !g.ps.noCSRF {
 		if err := e.checkCSRF(r, c); err != nil {
-			return nil, nil, 0, asError(err)
+			return nil, nil, 0, asError(err).withClaims(c)
 		}
 	}
 	ctx, err = e.admit(ctx, r, c, g.ps, g.newCtx)
 	if err != nil {
-		return nil, nil, 0, asError(err)
+		return nil, nil, 0, asError(err).withClaims(c)
 	}
+	e.verified(r, c, start)
 	return ctx, c, loc, nil
 }
 

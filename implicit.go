@@ -126,7 +126,7 @@ func (a *Auth[T]) ImplicitRefresh(ic ImplicitRefreshConfig) func(http.Handler) h
 				next.ServeHTTP(w, r)
 				return
 			}
-			tok := a.renewCookie(r, ic.Delta)
+			tok, renewed := a.renewCookie(r, ic.Delta)
 			if tok == "" {
 				next.ServeHTTP(w, r)
 				return
@@ -135,7 +135,9 @@ func (a *Auth[T]) ImplicitRefresh(ic ImplicitRefreshConfig) func(http.Handler) h
 				if err := a.SetAccessCookies(w, tok); err != nil {
 					a.e.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn, "authx: implicit refresh could not set cookies",
 						slog.String("error", bound(err.Error(), maxLogError)))
+					return
 				}
+				a.e.emit(r.Context(), r, Event{Kind: EventRefresh}, renewed)
 			}}
 			next.ServeHTTP(rw, r)
 			rw.decide(http.StatusOK) // a handler that wrote nothing answers 200
@@ -186,44 +188,44 @@ func (w *renewingWriter) Flush() {
 func (w *renewingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // renewCookie returns a renewed access token for r's access cookie when one
-// is due, or "".
-func (a *Auth[T]) renewCookie(r *http.Request, delta time.Duration) string {
+// is due, with the claims of the token it renews, or "".
+func (a *Auth[T]) renewCookie(r *http.Request, delta time.Duration) (string, *Claims) {
 	e := a.e
 	val, err := e.fromCookie(r, Access)
 	if err != nil || val == "" || len(val) > e.cfg.maxToken {
-		return "" // an ambiguous pair of cookies: the guard answers 400
+		return "", nil // an ambiguous pair of cookies: the guard answers 400
 	}
 	// Most requests are not due: read exp without verifying first, so the
 	// signature (and the guard's own verification) is not paid twice. An
 	// unverified exp can only make this skip a renewal.
 	if exp, ok := peekExpiry(val); ok && exp.Sub(e.cfg.now()) >= delta {
-		return ""
+		return "", nil
 	}
 	ctx := r.Context()
 	c, err := e.check(ctx, val, newPolicySet(nil))
 	if err != nil || c.ExpiresAt.Sub(e.cfg.now()) >= delta {
-		return ""
+		return "", nil
 	}
 	if e.checkCSRF(r, c) != nil || e.revoked(ctx, c) != nil {
-		return ""
+		return "", nil
 	}
 	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	// A session bounds its tokens: an unknown, ended, foreign or unreadable
 	// session is not renewed, and a renewal never outlives it (else "log
 	// out everywhere" would miss an active browser).
 	sessionEnd, err := e.sessionEnd(ctx, c)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	if s.exp = e.renewedAccessEnd(sessionEnd); !s.exp.After(e.cfg.now().Add(time.Second)) {
-		return "" // the session ends now: nothing worth renewing
+		return "", nil // the session ends now: nothing worth renewing
 	}
 	tok, _, err := a.issue(Access, c.Subject, s)
 	if err != nil {
-		return ""
+		return "", nil
 	}
-	return tok
+	return tok, c
 }

@@ -76,7 +76,7 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 					continue
 				}
 				until := e.revocationEnd()
-				if err := e.endSessions(r.Context(), []string{sid}, until, func() error { return e.sessions.Revoke(r.Context(), sid) }); err != nil {
+				if err := e.endSessions(r.Context(), c.Subject, []string{sid}, until, func() error { return e.sessions.Revoke(r.Context(), sid) }); err != nil {
 					failed = asError(err)
 				}
 			}
@@ -85,6 +85,9 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 		if failed != nil {
 			e.deny(w, r, failed)
 			return
+		}
+		if len(found) > 0 {
+			e.emit(r.Context(), r, Event{Kind: EventLogout}, found[0])
 		}
 		noStore(w.Header())
 		w.WriteHeader(http.StatusNoContent)

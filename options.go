@@ -62,6 +62,7 @@ type config struct {
 	blocklist   Blocklist
 	onError     func(http.ResponseWriter, *http.Request, error)
 	logger      *slog.Logger
+	events      []func(context.Context, Event) // WithEvents' hooks, in order
 	realm       string
 	maxToken    int
 	maxBody     int64
@@ -487,9 +488,11 @@ func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error))
 	})
 }
 
-// WithLogger sets the logger for denials (Debug), store failures (Warn) and
-// misconfiguration (Error). Tokens and keys are never logged. Default: a
-// logger that discards.
+// WithLogger sets the logger for events (see [Event]: logins, refreshes,
+// revocations, sessions at Info, denials at Debug, reuse and store
+// failures at Warn) and misconfiguration (Error). Tokens and keys are
+// never logged. Default: a logger that discards (errors then go to
+// slog.Default).
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l == nil {
@@ -498,6 +501,35 @@ func WithLogger(l *slog.Logger) Option {
 		}
 		c.logger = l
 		c.loggerSet = true
+	})
+}
+
+// WithEvents calls hook with every [Event]: logins, refreshes, reuse,
+// revocations, logouts, sessions started and ended, denials with their
+// code, rate limits, store failures, WebSocket closes, and each request a
+// guard admits ([EventVerified], with how long verifying took). It is the
+// extension point for telemetry (the authxotel module records events as
+// OpenTelemetry span events and metrics) and audit trails. Events never
+// hold tokens, keys, secrets or CSRF values.
+//
+// The hook runs synchronously, on the goroutine of the request or call
+// the event is about (before a denial's response is written), with its
+// context — a request's, so that a hook finds the request's span there;
+// context.Background for [Auth.CreateTokenPair] and the other Create…
+// methods, which take none. It must be fast, must not block and must not
+// keep ctx. A panic in it is recovered and logged at Error: a hook never
+// fails a request. Several WithEvents add hooks, called in order.
+//
+// A hook adds to the log, it does not replace it: events are still
+// records of the [WithLogger] logger. Default: no hook; events are only
+// logged, and [EventVerified], which is never logged, is not even built.
+func WithEvents(hook func(ctx context.Context, e Event)) Option {
+	return optionFunc(func(c *config) {
+		if hook == nil {
+			c.errorf("nil event hook")
+			return
+		}
+		c.events = append(c.events, hook)
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 )
@@ -16,6 +15,9 @@ var refreshPolicies = func() policySet {
 	ps.requireRefresh = true
 	return ps
 }()
+
+// errFamilyRevoked is the cause of a reuse that revoked its family.
+var errFamilyRevoked = errors.New("reused past the grace window: its family is revoked")
 
 // refreshSources are where the refresh endpoint looks, in order, whatever
 // the guards' locations: the Authorization header, a JSON body, the refresh
@@ -34,7 +36,11 @@ func (a *Auth[T]) RevokeFamily(ctx context.Context, familyID string) error {
 	if familyID == "" {
 		return fmt.Errorf("%w: empty family id", ErrTokenOption)
 	}
-	return a.e.revokeFamily(ctx, familyID)
+	if err := a.e.revokeFamily(ctx, familyID); err != nil {
+		return err
+	}
+	a.e.emit(ctx, nil, Event{Kind: EventRevoke, FamilyID: bound(familyID, maxLogID)}, nil)
+	return nil
 }
 
 // renewal returns the token options that carry c's scopes, custom data,
@@ -87,9 +93,13 @@ func (a *Auth[T]) RefreshHandler() http.Handler {
 		}
 		pair, err := a.rotate(r.Context(), c)
 		if err != nil {
-			e.deny(w, r, asError(err))
+			if errors.Is(err, errFamilyRevoked) {
+				e.emit(r.Context(), r, Event{Kind: EventReuseDetected, FamilyID: bound(familyOf(c), maxLogID), Err: err}, c)
+			}
+			e.deny(w, r, asError(err).withClaims(c))
 			return
 		}
+		e.emit(r.Context(), r, Event{Kind: EventRefresh}, c)
 		if loc == InCookie {
 			err := a.SetAccessCookies(w, pair.AccessToken)
 			if err == nil && pair.RefreshToken != "" {
@@ -222,8 +232,7 @@ func (e *engine) spend(ctx context.Context, c *Claims) error {
 		if err := e.revokeFamily(ctx, fam); err != nil {
 			return err
 		}
-		cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: refresh token reused; family revoked",
-			slog.String("sub", bound(c.Subject, maxLogPath)), slog.String("family", bound(fam, maxLogPath)))
+		return newError(ErrRefreshReused, errFamilyRevoked)
 	}
 	return newError(ErrRefreshReused, nil)
 }

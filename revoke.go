@@ -51,13 +51,15 @@ func familyOf(c *Claims) string {
 	return c.ID
 }
 
-// endSessions puts the sessions on the blocklist (which every guard asks)
-// and then runs mark, the store's own bookkeeping.
-func (e *engine) endSessions(ctx context.Context, ids []string, until time.Time, mark func() error) error {
+// endSessions puts sub's sessions on the blocklist (which every guard
+// asks), emitting [EventSessionEnd] for each, and then runs mark, the
+// store's own bookkeeping.
+func (e *engine) endSessions(ctx context.Context, sub string, ids []string, until time.Time, mark func() error) error {
 	for _, id := range ids {
 		if err := e.blocklist.Revoke(ctx, sessionPrefix+id, until); err != nil {
 			return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 		}
+		e.emit(ctx, nil, Event{Kind: EventSessionEnd, Subject: bound(sub, maxLogID), SessionID: bound(id, maxLogID)}, nil)
 	}
 	if mark != nil {
 		if err := mark(); err != nil {

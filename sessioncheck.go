@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
@@ -83,7 +82,7 @@ func (e *engine) touch(ctx context.Context, c *Claims) {
 	seen.touched = true
 	e.checked.put(k, seen, now)
 	if err := e.sessions.Touch(ctx, c.SessionID, now.UTC()); err != nil && !errors.Is(err, context.Canceled) {
-		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "authx: session touch failed", slog.String("error", bound(err.Error(), maxLogError)))
+		e.emit(ctx, nil, Event{Kind: EventStoreFailure, Err: newError(ErrUnavailable, fmt.Errorf("session store: touch failed: %w", err))}, c)
 	}
 }
 

@@ -55,6 +55,7 @@ func (a *Auth[T]) StartSession(ctx context.Context, r *http.Request, sub string,
 	if err := a.e.sessions.Create(ctx, s); err != nil {
 		return SessionInfo{}, newError(ErrUnavailable, fmt.Errorf("session store: %w", err))
 	}
+	a.e.emit(ctx, r, Event{Kind: EventSessionStart, Subject: bound(sub, maxLogID), SessionID: id}, nil)
 	return s, nil
 }
 
@@ -115,7 +116,7 @@ func (a *Auth[T]) RevokeSession(ctx context.Context, sub, id string) error {
 	if limit := e.revocationEnd(); limit.After(until) {
 		until = limit
 	}
-	return e.endSessions(ctx, []string{id}, until, func() error { return e.sessions.Revoke(ctx, id) })
+	return e.endSessions(ctx, sub, []string{id}, until, func() error { return e.sessions.Revoke(ctx, id) })
 }
 
 // RevokeAllSessions ends every session of sub ("log out everywhere"): every
@@ -137,6 +138,7 @@ func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
 	if err := e.blocklist.RevokeSubject(ctx, sub, e.cfg.now(), until); err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}
+	e.emit(ctx, nil, Event{Kind: EventRevoke, Subject: bound(sub, maxLogID)}, nil)
 	// Blocklist first, then mark the store: if the blocklist fails, the
 	// sessions stay active in the store and a retry finds them again.
 	active, err := e.sessions.List(ctx, sub)
@@ -149,7 +151,7 @@ func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
 		listed[s.ID] = true
 		ids = append(ids, s.ID)
 	}
-	if err := e.endSessions(ctx, ids, until, nil); err != nil {
+	if err := e.endSessions(ctx, sub, ids, until, nil); err != nil {
 		return err
 	}
 	revoked, err := e.sessions.RevokeAll(ctx, sub)
@@ -162,5 +164,5 @@ func (a *Auth[T]) RevokeAllSessions(ctx context.Context, sub string) error {
 			late = append(late, id)
 		}
 	}
-	return e.endSessions(ctx, late, until, nil)
+	return e.endSessions(ctx, sub, late, until, nil)
 }

@@ -347,7 +347,8 @@ func (a *Auth[T]) CreateAccessToken(sub string, opts ...TokenOption) (string, er
 	if err != nil {
 		return "", err
 	}
-	tok, _, err := a.issue(Access, sub, s)
+	tok, c, err := a.issue(Access, sub, s)
+	a.issued(c, err)
 	return tok, err
 }
 
@@ -364,7 +365,8 @@ func (a *Auth[T]) CreateRefreshToken(sub string, opts ...TokenOption) (string, e
 			return "", err
 		}
 	}
-	tok, _, err := a.issue(Refresh, sub, s)
+	tok, c, err := a.issue(Refresh, sub, s)
+	a.issued(c, err)
 	return tok, err
 }
 
@@ -398,12 +400,21 @@ func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, 
 	if err != nil {
 		return nil, err
 	}
+	a.issued(ac, nil)
 	return &TokenPair{
 		AccessToken:  access,
 		RefreshToken: refresh,
 		TokenType:    "bearer",
 		ExpiresIn:    int64(ac.ExpiresAt.Sub(ac.IssuedAt) / time.Second),
 	}, nil
+}
+
+// issued emits [EventIssue] for a token the Create… methods issued with
+// claims c, unless issuing failed.
+func (a *Auth[T]) issued(c *Claims, err error) {
+	if err == nil {
+		a.e.emit(context.Background(), nil, Event{Kind: EventIssue}, c)
+	}
 }
 
 // issueSettings is settings for the Create… methods: a session named with

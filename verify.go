@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 )
@@ -192,23 +191,10 @@ func (e *engine) policies(ctx context.Context, c *Claims, ps policySet) error {
 	return nil
 }
 
-// deny logs a denial and writes it.
+// deny emits a denial's event (with the claims of the token refused, or
+// of the guard in front) and writes it.
 func (e *engine) deny(w http.ResponseWriter, r *http.Request, err *Error) {
-	level := slog.LevelDebug
-	switch {
-	case err.Status >= 500 && errors.Is(err, ErrUnavailable):
-		level = slog.LevelWarn
-	case err.Status >= 500:
-		level = slog.LevelError
-	}
-	if l := e.cfg.loggerFor(level); l.Enabled(r.Context(), level) {
-		l.LogAttrs(r.Context(), level, "authx: request denied",
-			slog.Int("status", err.Status),
-			slog.String("code", err.Code),
-			slog.String("method", bound(r.Method, maxLogMethod)),
-			slog.String("path", bound(r.URL.Path, maxLogPath)),
-			slog.String("error", bound(err.Error(), maxLogError)))
-	}
+	e.emit(r.Context(), r, Event{Kind: denialKind(err), Status: err.Status, Err: err}, claimsOr(err.refusedClaims(), r.Context()))
 	if err.clearCookies != "" {
 		e.clearTossed(w, r, TokenType(err.clearCookies))
 	}

@@ -240,6 +240,7 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 		return nil, newError(ErrMisconfigured, g.ps.err)
 	}
 	e := g.e
+	start := e.startVerify()
 	ctx := r.Context()
 	var c *Claims
 	var loc Location
@@ -272,13 +273,14 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 		}
 	}
 	if _, err := e.admit(ctx, r, c, g.ps, g.newCtx); err != nil {
-		return nil, asError(err)
+		return nil, asError(err).withClaims(c)
 	}
 	if ticketID != "" {
 		if err := e.spendTicket(ctx, ticketID); err != nil {
 			return nil, asError(err)
 		}
 	}
+	e.verified(r, c, start)
 	return c, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/authx-go/authx/internal/jsonscan"
 	"github.com/coder/websocket"
@@ -44,11 +45,12 @@ func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token 
 	}
 	if err != nil {
 		e := asError(err)
+		status, reason := websocket.StatusPolicyViolation, "re-authentication failed"
 		if e.Status >= 500 {
-			_ = conn.Close(websocket.StatusTryAgainLater, "authentication unavailable")
-		} else {
-			_ = conn.Close(websocket.StatusPolicyViolation, "re-authentication failed")
+			status, reason = websocket.StatusTryAgainLater, "authentication unavailable"
 		}
+		g.e.emit(ctx, nil, Event{Kind: EventWebSocketClose, Code: strconv.Itoa(int(status)), Err: e}, w.current())
+		_ = conn.Close(status, reason)
 		return nil, e
 	}
 	g.live.extend(w, c)

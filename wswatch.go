@@ -3,7 +3,7 @@ package authx
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -139,8 +139,7 @@ func (l *liveConns) watchLoop(e *engine, ctx context.Context, w *wsWatch) {
 			}
 		}
 		if reason != "" {
-			e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "authx: closing WebSocket",
-				slog.String("sub", bound(c.Subject, maxLogPath)), slog.String("reason", reason))
+			e.emit(ctx, nil, Event{Kind: EventWebSocketClose, Code: strconv.Itoa(int(status)), Err: why}, c)
 			_ = w.conn.Close(status, reason)
 			// Then the handler's work stops (not before: a read cancelled
 			// by its context would drop the connection without the close

@@ -1,6 +1,7 @@
 package authx_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -104,6 +105,43 @@ func BenchmarkGuard(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkGuardEvents: a guard with a WithEvents hook that does nothing,
+// HS256: what emitting EventVerified (and, expired, EventDenied) costs over
+// Guard/HS256, which has no hook and so builds no event at all.
+func BenchmarkGuardEvents(b *testing.B) {
+	clock := authtest.NewClock(benchNow)
+	a, err := authx.New[string](authx.WithSecret([]byte("0123456789abcdef0123456789abcdef")), authx.WithClock(clock.Now),
+		authx.WithEvents(func(context.Context, authx.Event) {}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	guard := a.Require().Wrap(okHandler)
+	for _, tc := range []struct {
+		name, tok string
+		want      int
+	}{
+		{"valid", authtest.Token(b, a, "alice", authx.Grant("reports:read")), http.StatusOK},
+		{"expired", authtest.ExpiredToken(b, a, "alice"), http.StatusUnauthorized},
+	} {
+		b.Run("HS256/"+tc.name, func(b *testing.B) {
+			r, err := http.NewRequest(http.MethodGet, "/", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.RemoteAddr = "192.0.2.1:1234"
+			r.Header.Set("Authorization", "Bearer "+tc.tok)
+			w := &nopWriter{h: make(http.Header)}
+			b.ReportAllocs()
+			for b.Loop() {
+				guard.ServeHTTP(w, r)
+			}
+			if w.code != tc.want {
+				b.Fatalf("status %d, want %d", w.code, tc.want)
+			}
+		})
 	}
 }
 

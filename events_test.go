@@ -598,3 +598,81 @@ func TestWithEventsNil(t *testing.T) {
 		t.Errorf("WithEvents(nil): %v, want ErrConfig naming it", err)
 	}
 }
+
+// An implicit refresh is a Refresh event naming the access token it
+// renewed, emitted only when the renewed cookie is sent.
+func TestEventsOfImplicitRefresh(t *testing.T) {
+	t.Parallel()
+	rec := &eventRecorder{}
+	a, clock := newAuth(t, authx.WithTokenLocations(authx.InCookie), authx.WithEvents(rec.hook))
+	mux := http.NewServeMux()
+	mux.Handle("GET /api", a.Require().Wrap(echo))
+	mux.Handle("GET /admin", a.Require(authx.Scopes("admin")).Wrap(echo))
+	srv := httptest.NewServer(a.ImplicitRefresh(authx.ImplicitRefreshConfig{Delta: 5 * time.Minute})(mux))
+	t.Cleanup(srv.Close)
+	tok := authtest.Token(t, a, "alice")
+	c, err := a.Verify(t.Context(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(12 * time.Minute) // due: 3 minutes left
+	get := func(path string) []authx.EventKind {
+		rec.take()
+		r, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
+		r.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: tok})
+		resp, err := srv.Client().Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var kinds []authx.EventKind
+		for _, e := range rec.take() {
+			kinds = append(kinds, e.Kind)
+			if e.Kind == authx.EventRefresh {
+				want := at(about(authx.EventRefresh, clock.Now(), c), "GET", path)
+				if diff := cmp.Diff(want, e, eventOpts); diff != "" {
+					t.Errorf("refresh event (-want +got):\n%s", diff)
+				}
+			}
+		}
+		return kinds
+	}
+	if diff := cmp.Diff([]authx.EventKind{authx.EventVerified, authx.EventRefresh}, get("/api")); diff != "" {
+		t.Errorf("admitted request (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]authx.EventKind{authx.EventDenied}, get("/admin")); diff != "" {
+		t.Errorf("refused request: no renewal sent, no Refresh (-want +got):\n%s", diff)
+	}
+}
+
+// A failed in-band re-authentication closes the connection: a
+// WebSocketClose naming the connection's token.
+func TestEventsOfFailedReauthentication(t *testing.T) {
+	t.Parallel()
+	rec := &eventRecorder{}
+	s := newWSSite(t, nil, authx.WithEvents(rec.hook))
+	tok := authtest.Token(t, s.a, "alice")
+	c, err := s.a.Verify(t.Context(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := s.dial(t, "token="+tok, nil)
+	echoOnce(t, conn, "alice: hi")
+	if err := conn.Write(t.Context(), websocket.MessageText, authx.ReauthMessage(authtest.Token(t, s.a, "mallory"))); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := closedWith(t, conn); code != websocket.StatusPolicyViolation {
+		t.Fatalf("closed with %d, want 1008", code)
+	}
+	var closes []authx.Event
+	for _, e := range rec.take() {
+		if e.Kind == authx.EventWebSocketClose {
+			closes = append(closes, e)
+		}
+	}
+	want := about(authx.EventWebSocketClose, s.clock.Now(), c)
+	want.Code, want.Err = "1008", authx.ErrForbidden
+	if diff := cmp.Diff([]authx.Event{want}, closes, eventOpts); diff != "" {
+		t.Errorf("close events (-want +got):\n%s", diff)
+	}
+}

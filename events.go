@@ -116,8 +116,9 @@ type Event struct {
 	Kind EventKind
 	// Time is when, by the configured clock ([WithClock]).
 	Time time.Time
-	// Subject is the token's sub, when a token was verified (or, for
-	// [EventRevoke] and [EventSessionEnd], the subject named).
+	// Subject is the token's sub, when a token was verified, or the
+	// subject named ([EventSessionStart], [EventSessionEnd], and the
+	// [EventRevoke] of [Auth.RevokeAllSessions]).
 	Subject string
 	// TokenID is the token's jti: the token issued (for a pair, the access
 	// token), traded ([EventRefresh]: the refresh token, or the access
@@ -149,9 +150,11 @@ type Event struct {
 	// the token and admit the request (by the real clock).
 	Duration time.Duration
 	// Err is the cause, for logs and telemetry only: never send it to a
-	// client. Its text may be long and may quote the request (the default
-	// record keeps 256 bytes of it); errors.Is and errors.As match it as
-	// the error the request was refused with.
+	// client. For a refusal it is the *[Error] the request was refused
+	// with (match it with errors.Is); for a WebSocket close, why (matching
+	// [ErrExpired], [ErrRevoked], [ErrUnavailable], …). Its text may be
+	// long and may quote the request: bound it before recording it (the
+	// default record keeps 256 bytes).
 	Err error
 }
 

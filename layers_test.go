@@ -20,7 +20,7 @@ import (
 // higher layer declares. TestFileLayers holds the code to it.
 var fileLayers = [][]string{
 	// Values and interfaces: what every other file speaks in.
-	{"doc.go", "errors.go", "claims.go", "policy.go", "keys.go", "jws.go", "store.go", "config.go"},
+	{"doc.go", "errors.go", "claims.go", "policy.go", "keys.go", "jws.go", "store.go", "keyset.go", "config.go"},
 	// The in-process stores.
 	{"memory.go", "memory_blocklist.go", "memory_refresh.go", "memory_sessions.go", "memory_ratelimit.go"},
 	// Options, and the engine they configure.

@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"crypto"
+	"sync"
 )
 
 // KeySet is a source of keys for tokens this Auth did not sign: the JWKS of
@@ -40,4 +41,31 @@ type PublicKey struct {
 	// Key is the public key: *rsa.PublicKey, *ecdsa.PublicKey or
 	// ed25519.PublicKey, matching Alg.
 	Key crypto.PublicKey
+}
+
+// issuerKeys is one trusted key set and what its issuer's tokens must
+// satisfy.
+type issuerKeys struct {
+	ks          KeySet
+	iss         string   // ks.Issuer(), read once
+	audience    []string // one must be in the token's aud
+	anyAudience bool     // InsecureAnyAudience
+	scopeClaims []string // where the token's scopes are, in order
+	atJWT       bool     // RequireAccessTokenType: header typ at+jwt
+
+	cache specCache // the set's keys, validated (keysets.go)
+}
+
+// specCache remembers the keySpec of each key a set returned, so that a
+// key is validated once, not per request. Keys are identified by their
+// kid, alg and value (the pointer of an RSA or ECDSA key, the bytes of an
+// Ed25519 key).
+type specCache struct {
+	mu sync.Mutex
+	m  map[specID]*keySpec
+}
+
+type specID struct {
+	kid, alg string
+	key      any
 }

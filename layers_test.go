@@ -24,10 +24,10 @@ var fileLayers = [][]string{
 	// The in-process stores.
 	{"memory.go", "memory_blocklist.go", "memory_refresh.go", "memory_sessions.go", "memory_ratelimit.go"},
 	// Options, and the engine they configure.
-	{"options.go"},
+	{"options.go", "keyset_options.go"},
 	{"engine.go"},
 	// Verification: locating a token, CSRF, sessions, the pipeline.
-	{"locate.go", "csrf.go", "setcookie.go", "revoke.go", "sessioncheck.go"},
+	{"locate.go", "csrf.go", "setcookie.go", "revoke.go", "sessioncheck.go", "keysets.go"},
 	{"verify.go", "context.go"},
 	// The Auth and its guards.
 	{"auth.go", "guard.go", "wswatch.go", "subject.go"},

@@ -29,6 +29,7 @@ type config struct {
 	signing     *keySpec
 	signingKID  string
 	verifyKeys  []*keySpec
+	keySets     []*issuerKeys // WithKeySet
 	shortSecret bool // InsecureShortSecret: warn at New
 	keyGiven    bool // a key option was given, even one refused
 	loggerSet   bool // WithLogger was given

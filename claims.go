@@ -56,7 +56,7 @@ type Claims struct {
 	LoginType string
 
 	data   []rawClaim
-	revIDs [3]string // scratch for the blocklist query
+	revIDs [3]string   // scratch for the blocklist query
 	src    *issuerKeys // the key set of another issuer that verified the token; nil for ours
 
 	// For WebSocket tickets: the access token the ticket stands for.

@@ -30,9 +30,9 @@ type config struct {
 	signingKID  string
 	verifyKeys  []*keySpec
 	keySets     []*issuerKeys // WithKeySet
-	shortSecret bool // InsecureShortSecret: warn at New
-	keyGiven    bool // a key option was given, even one refused
-	loggerSet   bool // WithLogger was given
+	shortSecret bool          // InsecureShortSecret: warn at New
+	keyGiven    bool          // a key option was given, even one refused
+	loggerSet   bool          // WithLogger was given
 	issuer      string
 	loginType   string
 	audience    []string

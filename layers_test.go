@@ -33,7 +33,7 @@ var fileLayers = [][]string{
 	{"auth.go", "guard.go", "wswatch.go", "subject.go"},
 	// Issuing and the handlers built on the above.
 	{"token.go", "attach.go", "cookies.go", "sessions.go", "ratelimit.go", "refresh.go", "implicit.go", "logout.go",
-		"ws.go", "wsreauth.go", "wsticket.go",
+		"ws.go", "wsreauth.go", "wsticket.go", "publish.go",
 		"openapi.go"},
 }
 

@@ -7,6 +7,12 @@
 //     [github.com/authx-go/authx.Auth.DiscoveryHandler] and
 //     [github.com/authx-go/authx.Auth.JWKSHandler] publish, across a key
 //     rotation.
+//   - Package jwks and [github.com/authx-go/authx.WithKeySet] verify the
+//     access tokens of a real OpenID Provider — zitadel/oidc's op package
+//     (github.com/zitadel/oidc/v3) over its example storage, driven through
+//     the authorization code flow and the client credentials grant — found
+//     through its discovery document and JWKS, across a rotation of its
+//     signing key.
 //
 // Every peer runs in-process on loopback (httptest); no test reaches the
 // network.

@@ -202,9 +202,10 @@ type issuer struct {
 	mode   mode
 	body   []byte
 	header http.Header
-	served chan struct{} // receives after each answer, if not full
-	gate   chan struct{} // modeGate: closed by the test to let answers go
-	held   chan struct{} // modeGate: receives when a request waits at the gate
+	served chan struct{}    // receives after each answer, if not full
+	custom http.HandlerFunc // answers instead of mode, if set
+	gate   chan struct{}    // modeGate: closed by the test to let answers go
+	held   chan struct{}    // modeGate: receives when a request waits at the gate
 }
 
 // newIssuer starts an issuer serving body at /jwks (and whatever routes
@@ -243,10 +244,17 @@ func (is *issuer) set(m mode, body []byte, header http.Header) {
 	}
 }
 
+// setHandler makes h answer instead of the mode (nil: the mode again).
+func (is *issuer) setHandler(h http.HandlerFunc) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.custom = h
+}
+
 func (is *issuer) serve(w http.ResponseWriter, r *http.Request) {
 	is.hits.Add(1)
 	is.mu.Lock()
-	m, body, header := is.mode, is.body, is.header.Clone()
+	m, body, header, custom := is.mode, is.body, is.header.Clone(), is.custom
 	is.mu.Unlock()
 	defer func() {
 		select {
@@ -254,6 +262,10 @@ func (is *issuer) serve(w http.ResponseWriter, r *http.Request) {
 		default:
 		}
 	}()
+	if custom != nil {
+		custom(w, r)
+		return
+	}
 	switch m {
 	case modeGate:
 		is.held <- struct{}{}

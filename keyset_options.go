@@ -28,7 +28,8 @@ var defaultScopeClaims = []string{"scope", "scp", "scopes"}
 //
 // Such tokens pass every guard, policy, subject getter and WebSocket
 // handshake as ours do, read as access tokens: sub and exp are required
-// (jti and type are not, and a type other than "access" is refused); their
+// (jti and type are not, and a type other than "access" is refused, as is
+// an OpenID Connect ID token: one with nonce, at_hash or c_hash); their
 // scopes are read from the claims [ScopesFrom] names ("scope", "scp" and
 // "scopes" by default) into [Claims.Scopes]; their sid, fam and login_type
 // claims are the issuer's business and are kept as custom data, never

@@ -77,6 +77,8 @@ func TestKeySetTokens(t *testing.T) {
 		{"another audience", "/read", idp.Token(t, "alice", map[string]any{"aud": "billing", "scope": "read"}), invalid, ""},
 		{"expired", "/read", idp.Token(t, "alice", map[string]any{"aud": "api", "scope": "read", "exp": time.Now().Add(-time.Minute).Unix()}), invalid, ""},
 		{"no exp", "/read", idp.Token(t, "alice", map[string]any{"aud": "api", "scope": "read", "exp": nil}), invalid, ""},
+		{"an ID token", "/read", idp.Token(t, "alice", map[string]any{"aud": "api", "scope": "read", "nonce": "n-0S6_WzA2Mj", "at_hash": "77QmUPtjPfzWtF2AnpK9RQ"}), invalid,
+			"an ID token proves a login to a client; it opens no API"},
 		{"a refresh token of the issuer", "/read", idp.Token(t, "alice", map[string]any{"aud": "api", "scope": "read", "type": "refresh"}), invalid, ""},
 		{"claims one issuer, signed by another's key", "/read", other.Token(t, "alice", map[string]any{"iss": idp.URL, "aud": "api", "scope": "read"}), invalid,
 			"a key of one issuer never verifies a token claiming another"},

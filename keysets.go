@@ -22,6 +22,7 @@ var (
 	errSetAlgorithm  = errors.New("key sets verify asymmetric algorithms only")
 	errNeedsATJWT    = errors.New(`the issuer's access tokens must have typ "at+jwt"`)
 	errForeignType   = errors.New(`another issuer's token of a type other than "access"`)
+	errIDToken       = errors.New("an ID token (it has nonce, at_hash or c_hash), not an access token")
 	errScopeShape    = errors.New("scope claim is neither a string nor an array of strings")
 	errTooManyScopes = errors.New("too many scopes")
 )
@@ -216,6 +217,11 @@ func (s *issuerKeys) adopt(c *Claims, h jwsHeader, hasType bool, maxScopes int) 
 		return nil, newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
 	case hasType && c.Type != Access:
 		return nil, newError(ErrAccessRequired, errForeignType)
+	case isIDToken(c):
+		// An OpenID Connect ID token proves a login to a client; it is not
+		// a credential for an API, even when its aud is the client id that
+		// the issuer also writes into its access tokens.
+		return nil, newError(ErrAccessRequired, errIDToken)
 	}
 	c.Type = Access
 	for _, kv := range [...]struct {
@@ -234,6 +240,17 @@ func (s *issuerKeys) adopt(c *Claims, h jwsHeader, hasType bool, maxScopes int) 
 	c.Scopes = scopes
 	c.src = s
 	return c, nil
+}
+
+// isIDToken reports whether c carries a claim only ID tokens carry
+// (OpenID Connect Core §2, §3.1.3.6, §3.3.2.11).
+func isIDToken(c *Claims) bool {
+	for _, name := range [...]string{"nonce", "at_hash", "c_hash"} {
+		if _, ok := c.rawData(name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // scopes reads the token's scopes from the set's scope claims.

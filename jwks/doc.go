@@ -6,7 +6,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	a, err := authx.New[User](authx.WithKeySet(ks), authx.WithAudience("my-api"), …)
+//	a, err := authx.New[User](authx.WithKeySet(ks, authx.Audience("my-api")), …)
 //
 // [Discover] reads the issuer's metadata for its jwks_uri; [New] takes the
 // JWKS URL itself. Either fetches the keys once before it returns (see

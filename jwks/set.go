@@ -314,10 +314,12 @@ func (s *Set) run(ctx context.Context, delay time.Duration) {
 	for {
 		select {
 		case <-ctx.Done():
-			s.shutdown()
-			return
 		case <-t.C:
 		case <-s.kick:
+		}
+		if ctx.Err() != nil { // before a kick that came with it
+			s.shutdown()
+			return
 		}
 		f := s.begin()
 		err := s.fetch(ctx)

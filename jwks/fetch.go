@@ -41,6 +41,7 @@ func checkURL(what, raw string, insecureHTTP bool) (*url.URL, error) {
 // statusError is a response with a status other than 200.
 type statusError struct{ code int }
 
+// Error says the status.
 func (e statusError) Error() string { return fmt.Sprintf("status %d", e.code) }
 
 // get fetches rawURL and returns its body, at most maxBytes, and headers.

@@ -185,8 +185,13 @@ func (s *Set) failed(sentinel error, detail string) error {
 // unknownKID answers Keys for a kid the keys held do not have.
 func (s *Set) unknownKID(ctx context.Context, kid string, now time.Time) ([]authx.PublicKey, error) {
 	log := s.cfg.logger
+	debug := func(msg string, args ...any) { // without allocating when Debug is off
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug(msg, append(args, "kid", cut(kid))...)
+		}
+	}
 	if len(kid) > maxKIDBytes {
-		log.Debug("jwks: unknown kid, longer than any key's", "kid", cut(kid))
+		debug("jwks: unknown kid, longer than any key's")
 		return nil, nil
 	}
 	s.mu.Lock()
@@ -196,7 +201,7 @@ func (s *Set) unknownKID(ctx context.Context, kid string, now time.Time) ([]auth
 	}
 	if _, ok := s.misses[kid]; ok {
 		s.mu.Unlock()
-		log.Debug("jwks: unknown kid, not found by the latest fetch", "kid", cut(kid))
+		debug("jwks: unknown kid, not found by the latest fetch")
 		return nil, nil
 	}
 	f := s.cur
@@ -206,7 +211,7 @@ func (s *Set) unknownKID(ctx context.Context, kid string, now time.Time) ([]auth
 	if f == nil {
 		if since := now.Sub(s.lastMiss); !s.lastMiss.IsZero() && since < s.cfg.missInterval {
 			s.mu.Unlock()
-			log.Debug("jwks: unknown kid; an unknown kid caused a fetch less than WithUnknownKIDInterval ago", "kid", cut(kid), "since", since)
+			debug("jwks: unknown kid; an unknown kid caused a fetch less than WithUnknownKIDInterval ago", "since", since)
 			return nil, nil
 		}
 		s.lastMiss = now

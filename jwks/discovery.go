@@ -75,7 +75,7 @@ func (s *Set) discover(ctx context.Context, urls []string) (string, error) {
 		}
 		doc, err := parseDiscovery(body)
 		if err != nil {
-			return "", fmt.Errorf("%w (GET %s)", err, u)
+			return "", fmt.Errorf("%w (GET %s)", err, redact(u))
 		}
 		return checkDiscovery(doc, s.cfg.issuer, s.cfg.insecureHTTP)
 	}

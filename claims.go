@@ -56,7 +56,8 @@ type Claims struct {
 	LoginType string
 
 	data   []rawClaim
-	revIDs [3]string // scratch for the blocklist query
+	revIDs [3]string   // scratch for the blocklist query
+	src    *issuerKeys // the key set of another issuer that verified the token; nil for ours
 
 	// For WebSocket tickets: the access token the ticket stands for.
 	ticketJTI string
@@ -217,11 +218,32 @@ var (
 	errEmpty       = errors.New("empty value")
 )
 
-// decodeClaims reads the claims JSON of a token in one strict pass. The
-// returned Claims' strings share payload's memory.
+// decodeClaims reads the claims JSON of one of our tokens in one strict
+// pass: exp, sub, jti and type are required. The returned Claims' strings
+// share payload's memory.
 func decodeClaims(payload string, maxScopes int) (*Claims, error) {
-	fail := func(claim string, err error) (*Claims, error) {
-		return nil, newError(ErrMalformed, &claimsError{claim, err})
+	c, hasType, err := decodeClaimSet(payload, maxScopes)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.ExpiresAt.IsZero():
+		return nil, newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
+	case c.Subject == "":
+		return nil, newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
+	case c.ID == "":
+		return nil, newError(ErrMissingClaim, &claimsError{claimJTI, errEmpty})
+	case !hasType:
+		return nil, newError(ErrMissingClaim, &claimsError{claimType, errEmpty})
+	}
+	return c, nil
+}
+
+// decodeClaimSet is decodeClaims without the required claims: it reports
+// whether the token has a type claim.
+func decodeClaimSet(payload string, maxScopes int) (*Claims, bool, error) {
+	fail := func(claim string, err error) (*Claims, bool, error) {
+		return nil, false, newError(ErrMalformed, &claimsError{claim, err})
 	}
 	sc := jsonscan.New(payload)
 	if err := sc.Begin(); err != nil {
@@ -316,20 +338,10 @@ func decodeClaims(payload string, maxScopes int) (*Claims, error) {
 	if err := sc.End(); err != nil {
 		return fail("", err)
 	}
-	switch {
-	case c.ExpiresAt.IsZero():
-		return nil, newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
-	case c.Subject == "":
-		return nil, newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
-	case c.ID == "":
-		return nil, newError(ErrMissingClaim, &claimsError{claimJTI, errEmpty})
-	case !hasType:
-		return nil, newError(ErrMissingClaim, &claimsError{claimType, errEmpty})
-	}
 	if c.Type == Refresh {
 		c.Fresh = false
 	}
-	return c, nil
+	return c, hasType, nil
 }
 
 func boundedString(sc *jsonscan.Scanner[string], nullable bool) (string, error) {

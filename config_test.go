@@ -81,7 +81,7 @@ func TestNewErrorText(t *testing.T) {
 	}{
 		{"short secret", []authx.Option{authx.WithSecret([]byte("short"))},
 			"authx: invalid configuration: signing key: HS256 secret is 5 bytes, need at least 32 random bytes (RFC 7518 §3.2): make one with `openssl rand -base64 32` or crypto/rand.Read"},
-		{"no key", nil, "authx: invalid configuration: no key: use WithSecret, WithSigningKey or WithVerificationKey"},
+		{"no key", nil, "authx: invalid configuration: no key: use WithSecret, WithSigningKey, WithVerificationKey or WithKeySet"},
 		{"nil option", []authx.Option{authx.WithSecret(secret32), nil}, "authx: invalid configuration: New: option 1 (counting from 0) is nil"},
 		{"nil option in a bundle", []authx.Option{authx.WithOptions(nil, authx.WithSecret(secret32))}, "authx: invalid configuration: WithOptions: option 0 (counting from 0) is nil"},
 	} {

@@ -86,6 +86,8 @@ type jwsHeader struct {
 	alg    string   // one of the supported algorithm names, interned
 	hasKID bool     // the header names a kid
 	key    *keySpec // the key with that kid, nil if none is configured
+	kid    string   // the kid, kept only when key sets may be asked (keyring.external)
+	atJWT  bool     // typ is at+jwt (RFC 9068), accepted only when keyring.external
 }
 
 // decodeHeader strictly decodes and checks the protected header, looking up
@@ -142,7 +144,11 @@ func (kr *keyring) decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 			if err != nil {
 				return h, err
 			}
-			if !strings.EqualFold(string(v), "JWT") {
+			switch {
+			case strings.EqualFold(string(v), "JWT"):
+			case kr.external && (strings.EqualFold(string(v), "at+jwt") || strings.EqualFold(string(v), "application/at+jwt")):
+				h.atJWT = true
+			default:
 				return h, errHeaderTyp
 			}
 		case "kid":
@@ -156,6 +162,9 @@ func (kr *keyring) decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 			}
 			h.hasKID = true
 			h.key = kr.byKID[string(v)]
+			if kr.external {
+				h.kid = string(v)
+			}
 		default:
 			for _, f := range forbiddenHeaders {
 				if strings.EqualFold(string(key), f) {

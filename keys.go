@@ -372,9 +372,10 @@ func (k *keySpec) verifySignature(input string, sig []byte) bool {
 
 // keyring selects the verification key for a token.
 type keyring struct {
-	signing *keySpec
-	byKID   map[string]*keySpec
-	noKID   []*keySpec // keys without a kid, the signing key first
+	signing  *keySpec
+	byKID    map[string]*keySpec
+	noKID    []*keySpec // keys without a kid, the signing key first
+	external bool       // key sets are configured (WithKeySet): headers keep their kid, at+jwt is read
 }
 
 func (kr *keyring) add(k *keySpec) error {

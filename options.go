@@ -29,9 +29,10 @@ type config struct {
 	signing     *keySpec
 	signingKID  string
 	verifyKeys  []*keySpec
-	shortSecret bool // InsecureShortSecret: warn at New
-	keyGiven    bool // a key option was given, even one refused
-	loggerSet   bool // WithLogger was given
+	keySets     []*issuerKeys // WithKeySet
+	shortSecret bool          // InsecureShortSecret: warn at New
+	keyGiven    bool          // a key option was given, even one refused
+	loggerSet   bool          // WithLogger was given
 	issuer      string
 	loginType   string
 	audience    []string

@@ -11,14 +11,17 @@ import (
 func (e *engine) revoked(ctx context.Context, c *Claims) error {
 	// The ids live in c's scratch array: c is on the heap already, so the
 	// variadic call allocates nothing.
-	ids := append(c.revIDs[:0], tokenKey(c.ID))
+	ids := c.revIDs[:0]
+	if c.ID != "" { // another issuer's token may have no jti
+		ids = append(ids, c.tokenKey())
+	}
 	if c.FamilyID != "" {
 		ids = append(ids, familyPrefix+c.FamilyID)
 	}
 	if c.SessionID != "" {
 		ids = append(ids, sessionPrefix+c.SessionID)
 	}
-	bad, err := e.blocklist.IsTokenRevoked(ctx, TokenCheck{IDs: ids, Subject: c.Subject, IssuedAt: c.IssuedAt})
+	bad, err := e.blocklist.IsTokenRevoked(ctx, TokenCheck{IDs: ids, Subject: c.revocationSubject(), IssuedAt: c.IssuedAt})
 	if err != nil {
 		return newError(ErrUnavailable, fmt.Errorf("blocklist: %w", err))
 	}

@@ -94,7 +94,7 @@ func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, 
 	if len(tok) > e.cfg.maxToken {
 		return nil, newError(ErrTokenTooLarge, nil)
 	}
-	c, err := e.keys.parse(tok, e.cfg.maxScopes)
+	c, err := e.parse(ctx, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +135,19 @@ func (e *engine) validate(c *Claims) error {
 
 // validateParties checks the login type, issuer and audience.
 func (e *engine) validateParties(c *Claims) error {
+	if s := c.src; s != nil {
+		// Another issuer's token: its set matched the iss already; the
+		// login type is ours to write, not the issuer's.
+		if s.anyAudience {
+			return nil
+		}
+		for _, want := range s.audience {
+			if slices.Contains(c.Audience, want) {
+				return nil
+			}
+		}
+		return newError(ErrAudience, nil)
+	}
 	if e.cfg.loginType != "" && c.LoginType != e.cfg.loginType {
 		return newError(ErrLoginType, nil)
 	}

@@ -24,7 +24,7 @@ var fileLayers = [][]string{
 	// The in-process stores.
 	{"memory.go", "memory_blocklist.go", "memory_refresh.go", "memory_sessions.go", "memory_ratelimit.go"},
 	// Options, and the engine they configure.
-	{"options.go", "keyset_options.go"},
+	{"options.go", "options_keys.go"},
 	{"engine.go"},
 	// Verification: locating a token, CSRF, sessions, the pipeline.
 	{"locate.go", "csrf.go", "setcookie.go", "revoke.go", "sessioncheck.go", "keysets.go"},

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
-	"unicode/utf8"
 )
 
 // Option configures [New]. Options are values; a list of options is itself
@@ -107,123 +106,6 @@ func WithOptions(opts ...Option) Option {
 			}
 			o.apply(c)
 		}
-	})
-}
-
-// WithSecret signs and verifies tokens with HS256 and the given secret, as
-// Python AuthX does with JWT_SECRET_KEY. The secret must be at least 32 bytes
-// of random data (RFC 7518 §3.2); a shorter one is refused. For HS384 or
-// HS512 use [WithSigningKey]. There is no default: New needs a key.
-func WithSecret(secret []byte) Option {
-	return WithSigningKey("HS256", secret)
-}
-
-// WithSigningKey signs (and verifies) tokens with alg and key:
-//   - HS256, HS384, HS512: a []byte secret of at least 32, 48, 64 bytes;
-//   - RS256/384/512, PS256/384/512: *rsa.PrivateKey (2048 to 8192 bits);
-//   - ES256, ES384, ES512: *ecdsa.PrivateKey on P-256, P-384, P-521;
-//   - EdDSA: ed25519.PrivateKey.
-//
-// Asymmetric keys may also be given as PEM bytes. New checks the key in
-// full — a nil, zero, truncated or inconsistent key (a point off the curve,
-// a private half that does not match its public half) is an error wrapping
-// [ErrConfig] — so that signing and verifying cannot fail at request time;
-// it never writes to the key. The algorithm is pinned: a token whose alg
-// header differs is rejected. Tokens carry the kid set by [WithKeyID], if
-// any.
-func WithSigningKey(alg string, key any) Option {
-	return optionFunc(func(c *config) {
-		if c.signing != nil {
-			c.errorf("more than one signing key (WithSecret/WithSigningKey); add old keys with WithVerificationKey")
-			return
-		}
-		c.keyGiven = true
-		k, err := newKeySpec("", alg, key, true)
-		if err != nil {
-			c.errorf("signing key: %v", err)
-			return
-		}
-		c.signing = k
-	})
-}
-
-// InsecureShortSecret signs and verifies with HS256 and a secret shorter
-// than the 32 bytes [WithSecret] requires — for a migration from an
-// existing Python AuthX deployment whose JWT_SECRET_KEY is short, while
-// both services must accept each other's tokens. A short secret can be
-// guessed offline from any one token; New logs a warning (through
-// [WithLogger]'s logger, or slog.Default). Replace it as soon as the
-// migration allows (add the new key with [WithKeyID] and keep this one
-// with [WithVerificationKey] until its tokens expire). Use it instead of
-// WithSecret, not with it.
-func InsecureShortSecret(secret []byte) Option {
-	return optionFunc(func(c *config) {
-		if c.signing != nil {
-			c.errorf("more than one signing key (InsecureShortSecret with WithSecret/WithSigningKey)")
-			return
-		}
-		c.keyGiven = true
-		k, err := newKeySpecWith("", "HS256", secret, true, true)
-		if err != nil {
-			c.errorf("short secret: %v", err)
-			return
-		}
-		c.signing = k
-		c.shortSecret = len(secret) < 32
-	})
-}
-
-// WithKeyID sets the kid header written into every token signed with the
-// signing key, and makes verification select that key by kid. Default: no
-// kid, as Python AuthX. It must be valid UTF-8 and short enough for the
-// header (at most 2048 bytes) a verifier reads.
-func WithKeyID(kid string) Option {
-	return optionFunc(func(c *config) {
-		if err := checkKeyID(kid); err != nil {
-			c.errorf("key id: %v", err)
-			return
-		}
-		c.signingKID = kid
-	})
-}
-
-// checkKeyID reports whether kid can be written into a header that a
-// verifier reads back as the same kid.
-func checkKeyID(kid string) error {
-	switch {
-	case kid == "":
-		return errors.New("empty key id")
-	case !utf8.ValidString(kid):
-		return fmt.Errorf("%.40q is not valid UTF-8: it would be written as U+FFFD and select no key", kid)
-	case len(appendHeader(nil, "HS256", kid, nil)) > maxHeaderBytes: // every alg name has 5 bytes
-		return fmt.Errorf("key id of %d bytes: the header would be longer than the %d bytes a verifier reads", len(kid), maxHeaderBytes)
-	}
-	return nil
-}
-
-// WithVerificationKey adds a key that verifies tokens but never signs them:
-// a previous key during rotation, or another service's public key. Add as
-// many as needed. A token whose header names kid is verified by the key with
-// that kid only; a token without kid is tried against every key configured
-// without a kid (the signing key first) whose algorithm matches. kid may be
-// "" for keys of tokens minted without one (such as Python AuthX's). key is
-// as for [WithSigningKey], or the public half (*rsa.PublicKey,
-// *ecdsa.PublicKey, ed25519.PublicKey, or PEM, certificates included).
-func WithVerificationKey(kid, alg string, key any) Option {
-	return optionFunc(func(c *config) {
-		c.keyGiven = true
-		if kid != "" {
-			if err := checkKeyID(kid); err != nil {
-				c.errorf("verification key: %v", err)
-				return
-			}
-		}
-		k, err := newKeySpec(kid, alg, key, false)
-		if err != nil {
-			c.errorf("verification key %q: %v", kid, err)
-			return
-		}
-		c.verifyKeys = append(c.verifyKeys, k)
 	})
 }
 

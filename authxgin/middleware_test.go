@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -391,4 +392,44 @@ func ExampleWithContextErrors() {
 	fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
 	// Output:
 	// 401 Bearer realm="api" {"error":"missing_token","is_no_token":true}
+}
+
+// TestWithContextErrorsHeaders: the denial's own headers join those set
+// before the guard (cookies add up), and the body's type is the
+// application's, not that of authx's JSON.
+func TestWithContextErrorsHeaders(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	var seen error
+	a := newAuth(t, &calls)
+	r := gin.New()
+	r.Use(errorMiddleware(&seen), func(c *gin.Context) {
+		c.SetCookie("app", "1", 0, "/", "", true, true)
+		c.Next()
+	})
+	routes(r, a, authxgin.WithContextErrors())
+	tok := authtest.Token(t, a, "alice")
+	req := authtest.Request(t, a, authx.InCookie, "GET", "/me", tok)
+	req.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: tok}) // two of one name: tossed cookies
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	var names []string
+	for _, c := range w.Result().Cookies() {
+		names = append(names, c.Name)
+	}
+	type response struct {
+		Status      int
+		ContentType string
+		Cookies     []string
+		Body        string
+	}
+	slices.Sort(names)
+	got := response{w.Code, w.Header().Get("Content-Type"), slices.Compact(names), w.Body.String()}
+	want := response{400, "text/plain; charset=utf-8", []string{"access_token_cookie", "app", "csrf_access_token"}, "app: invalid_request"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s\ncookies: %v", diff, names)
+	}
+	if !errors.Is(seen, authx.ErrInvalidRequest) {
+		t.Errorf("c.Errors.Last() = %v, want ErrInvalidRequest", seen)
+	}
 }

@@ -43,12 +43,12 @@ func newRequest(c *fiber.Ctx) (*http.Request, *body, error) {
 		RequestURI:    uri,
 		TLS:           c.Context().TLSConnectionState(),
 	}
-	fr.Header.VisitAll(func(k, v []byte) {
+	for k, v := range fr.Header.All() {
 		key := http.CanonicalHeaderKey(string(k))
 		if key != "Host" { // net/http moves it to r.Host
 			r.Header[key] = append(r.Header[key], string(v))
 		}
-	})
+	}
 	if len(b.b) == 0 {
 		r.Body = http.NoBody // as net/http servers give
 	}

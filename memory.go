@@ -1,6 +1,7 @@
 package authx
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -41,7 +42,9 @@ func (s *expiringSet) put(id string, until time.Time, keepLater bool) (expiringE
 		return old, true
 	}
 	if until.After(now) {
-		s.m[id] = expiringEntry{until: until, at: now}
+		// A copy: id is often a slice of a decoded token's payload, which
+		// the entry must not keep alive.
+		s.m[strings.Clone(id)] = expiringEntry{until: until, at: now}
 	}
 	if len(s.m) >= s.nextSweep {
 		for k, e := range s.m {
@@ -111,6 +114,9 @@ func (s *checkedSessions) get(k sessionKey, now time.Time) (checkedSession, bool
 func (s *checkedSessions) put(k sessionKey, c checkedSession, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.m[k]; !ok {
+		k = sessionKey{strings.Clone(k.id), strings.Clone(k.sub)} // not the token's payload
+	}
 	s.m[k] = c
 	if len(s.m) >= s.nextSweep {
 		for k, c := range s.m {

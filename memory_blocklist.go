@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 )
@@ -48,6 +49,9 @@ func (m *MemoryBlocklist) RevokeSubject(_ context.Context, sub string, before, u
 	old, ok := m.subjects[sub]
 	if ok && old.until.After(now) {
 		before, until = laterOf(old.before, before), laterOf(old.until, until)
+	}
+	if !ok {
+		sub = strings.Clone(sub) // not the caller's token payload
 	}
 	m.subjects[sub] = subjectCut{before, until}
 	if len(m.subjects) >= m.next {

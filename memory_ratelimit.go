@@ -2,6 +2,7 @@ package authx
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,7 +53,7 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool,
 	switch {
 	case b == nil:
 		b = &bucket{lim: rate.NewLimiter(every, l.Burst), limit: l}
-		m.buckets[key] = b
+		m.buckets[strings.Clone(key)] = b // the key may be a slice of a token's payload
 	case b.limit != l:
 		// Another limit on the same key keeps the bucket's level: swapping
 		// limits must not hand out a fresh, full bucket.

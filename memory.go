@@ -150,9 +150,20 @@ type shardedMap[K comparable, V any] struct {
 type mapShard[K comparable, V any] struct {
 	mu   sync.RWMutex
 	m    map[K]V
-	keys []K // m's keys, in no order, walked by the sweep
-	next int // the sweep's position in keys
+	keys []shardKey[K, V] // m's keys, in no order, walked by the sweep
+	next int              // the sweep's position in keys
 	_    [64]byte
+}
+
+// shardKey is one of a part's keys with a hint of its value: the value
+// when it was added or last examined. The sweep reads the hint, not the map,
+// so examining a live entry costs no random lookup. A value replaced since
+// lapses no earlier than its hint in every store here (deadlines only move
+// later; a rate limiter's hint is the bucket itself), and should one lapse
+// earlier it is still forgotten, once its hint lapses.
+type shardKey[K comparable, V any] struct {
+	k K
+	v V
 }
 
 func newShardedMap[K comparable, V any](hash func(maphash.Seed, K) uint64, lapsed func(v V, now time.Time) bool) *shardedMap[K, V] {
@@ -172,7 +183,7 @@ func (s *shardedMap[K, V]) shard(key K) *mapShard[K, V] {
 // A string key is kept as given: callers copy a key cut from a token.
 func (sh *mapShard[K, V]) add(key K, v V) {
 	sh.m[key] = v
-	sh.keys = append(sh.keys, key)
+	sh.keys = append(sh.keys, shardKey[K, V]{key, v})
 }
 
 // sweep examines the part's next sweepStep entries and forgets those
@@ -185,16 +196,20 @@ func (sh *mapShard[K, V]) sweep(now time.Time, lapsed func(V, time.Time) bool) {
 		if sh.next >= len(sh.keys) {
 			sh.next = 0
 		}
-		k := sh.keys[sh.next]
-		if !lapsed(sh.m[k], now) {
+		e := &sh.keys[sh.next]
+		if !lapsed(e.v, now) {
 			sh.next++
 			continue
 		}
-		delete(sh.m, k)
+		if v := sh.m[e.k]; !lapsed(v, now) { // replaced since: a new hint
+			e.v = v
+			sh.next++
+			continue
+		}
+		delete(sh.m, e.k)
 		last := len(sh.keys) - 1
 		sh.keys[sh.next] = sh.keys[last]
-		var zero K
-		sh.keys[last] = zero
+		sh.keys[last] = shardKey[K, V]{}
 		sh.keys = sh.keys[:last]
 	}
 }

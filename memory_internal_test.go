@@ -8,8 +8,9 @@ import (
 )
 
 // TestShardedMapSweepIsBounded: a write examines at most sweepStep
-// entries, however many have lapsed, so no call's work grows with the
-// store; and writes forget lapsed entries faster than new ones arrive.
+// entries (each at most twice: hint and map), however many have lapsed,
+// so no call's work grows with the store; and writes forget lapsed
+// entries faster than new ones arrive.
 func TestShardedMapSweepIsBounded(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -43,9 +44,10 @@ func TestShardedMapSweepIsBounded(t *testing.T) {
 		for range tt.writes {
 			sh.sweep(now, s.lapsed)
 		}
-		if got := before - len(sh.m); got != tt.want || examined != tt.want {
-			t.Errorf("%s: %d writes to a shard of %d lapsed entries forgot %d, examined %d; want %d (%s)",
-				tt.name, tt.writes, before, got, examined, tt.want, tt.reason)
+		// Each entry is examined at most twice: its hint, then the map.
+		if got := before - len(sh.m); got != tt.want || examined > 2*tt.want {
+			t.Errorf("%s: %d writes to a shard of %d lapsed entries forgot %d, examined %d values; want %d, at most %d values (%s)",
+				tt.name, tt.writes, before, got, examined, tt.want, 2*tt.want, tt.reason)
 		}
 	}
 	// Lapsed entries go faster than new ones arrive: a shard of only

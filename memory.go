@@ -1,19 +1,18 @@
 package authx
 
 import (
+	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 )
 
 // expiringSet is a concurrency-safe map of ids to a time, whose entries
-// lapse at their deadline and are swept when the map has doubled since the
-// last sweep, so memory stays proportional to the live entries.
+// lapse at their deadline and are swept incrementally as new ones arrive
+// (see [shardedMap]), so memory stays proportional to the live entries.
 type expiringSet struct {
 	now func() time.Time
-
-	mu        sync.RWMutex
-	m         map[string]expiringEntry
-	nextSweep int
+	m   *shardedMap[string, expiringEntry]
 }
 
 type expiringEntry struct {
@@ -21,46 +20,52 @@ type expiringEntry struct {
 	at    time.Time // when it was recorded
 }
 
+func (e expiringEntry) lapsed(now time.Time) bool { return !e.until.After(now) }
+
 func newExpiringSet(now func() time.Time) *expiringSet {
 	if now == nil {
 		now = time.Now
 	}
-	return &expiringSet{now: now, m: make(map[string]expiringEntry), nextSweep: 64}
+	return &expiringSet{now: now, m: newShardedMap(maphash.String, expiringEntry.lapsed)}
 }
 
 // put records id until the given time unless a live entry exists; it
 // returns that existing entry and whether there was one.
 func (s *expiringSet) put(id string, until time.Time, keepLater bool) (expiringEntry, bool) {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.m[id]; ok && old.until.After(now) {
+	sh := s.m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old, held := sh.m[id]
+	if held && old.until.After(now) {
 		if keepLater && until.After(old.until) {
-			s.m[id] = expiringEntry{until: until, at: old.at}
+			sh.m[id] = expiringEntry{until: until, at: old.at}
 		}
 		return old, true
 	}
 	if until.After(now) {
-		s.m[id] = expiringEntry{until: until, at: now}
-	}
-	if len(s.m) >= s.nextSweep {
-		for k, e := range s.m {
-			if !e.until.After(now) {
-				delete(s.m, k)
-			}
+		e := expiringEntry{until: until, at: now}
+		if held { // lapsed, not yet swept
+			sh.m[id] = e
+		} else {
+			// A copy: id is often a slice of a decoded token's payload,
+			// which the entry must not keep alive.
+			sh.add(strings.Clone(id), e)
 		}
-		s.nextSweep = max(64, 2*len(s.m))
 	}
+	sh.sweep(now, expiringEntry.lapsed)
 	return expiringEntry{}, false
 }
 
-// hasAny reports whether any id has a live entry: one lock, one clock read.
+// hasAny reports whether any id has a live entry: one clock read.
 func (s *expiringSet) hasAny(ids ...string) bool {
 	var now time.Time
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	for _, id := range ids {
-		if e, ok := s.m[id]; ok {
+		sh := s.m.shard(id)
+		sh.mu.RLock()
+		e, ok := sh.m[id]
+		sh.mu.RUnlock()
+		if ok {
 			if now.IsZero() {
 				now = s.now()
 			}
@@ -72,23 +77,20 @@ func (s *expiringSet) hasAny(ids ...string) bool {
 	return false
 }
 
-func (s *expiringSet) len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.m)
-}
+func (s *expiringSet) len() int { return s.m.len() }
 
 // sessionKey names one (session, subject) pair checked by a replica.
 type sessionKey struct{ id, sub string }
+
+// hashSessionKey hashes the session id alone: a session has one subject.
+func hashSessionKey(seed maphash.Seed, k sessionKey) uint64 { return maphash.String(seed, k.id) }
 
 // checkedSessions remembers, per replica, which (session, subject) pairs
 // were found live in the session store recently, and whether their
 // activity was recorded since, so that a guarded request asks the store at
 // most once per [WithSessionTouchInterval] per session.
 type checkedSessions struct {
-	mu        sync.RWMutex
-	m         map[sessionKey]checkedSession
-	nextSweep int
+	m *shardedMap[sessionKey, checkedSession]
 }
 
 type checkedSession struct {
@@ -96,28 +98,131 @@ type checkedSession struct {
 	touched bool
 }
 
+func (c checkedSession) lapsed(now time.Time) bool { return !c.until.After(now) }
+
 func newCheckedSessions() *checkedSessions {
-	return &checkedSessions{m: make(map[sessionKey]checkedSession), nextSweep: 64}
+	return &checkedSessions{m: newShardedMap(hashSessionKey, checkedSession.lapsed)}
 }
 
 // get returns k's live entry, if any.
 func (s *checkedSessions) get(k sessionKey, now time.Time) (checkedSession, bool) {
-	s.mu.RLock()
-	c, ok := s.m[k]
-	s.mu.RUnlock()
+	sh := s.m.shard(k)
+	sh.mu.RLock()
+	c, ok := sh.m[k]
+	sh.mu.RUnlock()
 	return c, ok && c.until.After(now)
 }
 
 func (s *checkedSessions) put(k sessionKey, c checkedSession, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[k] = c
-	if len(s.m) >= s.nextSweep {
-		for k, c := range s.m {
-			if !c.until.After(now) {
-				delete(s.m, k)
-			}
-		}
-		s.nextSweep = max(64, 2*len(s.m))
+	sh := s.m.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, ok := sh.m[k]; ok {
+		sh.m[k] = c
+	} else {
+		sh.add(sessionKey{strings.Clone(k.id), strings.Clone(k.sub)}, c) // not the token's payload
 	}
+	sh.sweep(now, checkedSession.lapsed)
+}
+
+// storeShards is how many independently locked parts a memory store is
+// split into, so that calls on different keys seldom wait for each other.
+const storeShards = 64
+
+// sweepStep is how many entries each write to a shard examines for lapse.
+// More than one, so lapsed entries are forgotten faster than new ones
+// arrive; few, so no call does work that grows with the store.
+const sweepStep = 2
+
+// shardedMap is a map split into storeShards parts, each with its own lock
+// and its own incremental sweep: every write to a part examines the next
+// sweepStep of its entries, walking them round and round, and forgets the
+// lapsed ones. A lapsed entry is thus forgotten within len/sweepStep
+// writes to its part, and memory stays proportional to the live entries,
+// without a sweep of the whole map under a lock every request needs.
+type shardedMap[K comparable, V any] struct {
+	seed   maphash.Seed
+	hash   func(maphash.Seed, K) uint64
+	lapsed func(v V, now time.Time) bool
+	shards [storeShards]mapShard[K, V]
+}
+
+type mapShard[K comparable, V any] struct {
+	mu   sync.RWMutex
+	m    map[K]V
+	keys []shardKey[K, V] // m's keys, in no order, walked by the sweep
+	next int              // the sweep's position in keys
+	_    [64]byte
+}
+
+// shardKey is one of a part's keys with a hint of its value: the value
+// when it was added or last examined. The sweep reads the hint, not the map,
+// so examining a live entry costs no random lookup. A value replaced since
+// lapses no earlier than its hint in every store here (deadlines only move
+// later; a rate limiter's hint is the bucket itself), and should one lapse
+// earlier it is still forgotten, once its hint lapses.
+type shardKey[K comparable, V any] struct {
+	k K
+	v V
+}
+
+func newShardedMap[K comparable, V any](hash func(maphash.Seed, K) uint64, lapsed func(v V, now time.Time) bool) *shardedMap[K, V] {
+	s := &shardedMap[K, V]{seed: maphash.MakeSeed(), hash: hash, lapsed: lapsed}
+	for i := range s.shards {
+		s.shards[i].m = make(map[K]V)
+	}
+	return s
+}
+
+// shard returns key's part.
+func (s *shardedMap[K, V]) shard(key K) *mapShard[K, V] {
+	return &s.shards[s.hash(s.seed, key)%storeShards]
+}
+
+// add stores v under key, which the part does not hold; the lock is held.
+// A string key is kept as given: callers copy a key cut from a token.
+func (sh *mapShard[K, V]) add(key K, v V) {
+	sh.m[key] = v
+	sh.keys = append(sh.keys, shardKey[K, V]{key, v})
+}
+
+// sweep examines the part's next sweepStep entries and forgets those
+// lapsed at now; the lock is held.
+func (sh *mapShard[K, V]) sweep(now time.Time, lapsed func(V, time.Time) bool) {
+	for range sweepStep {
+		if len(sh.keys) == 0 {
+			return
+		}
+		if sh.next >= len(sh.keys) {
+			sh.next = 0
+		}
+		e := &sh.keys[sh.next]
+		if !lapsed(e.v, now) {
+			sh.next++
+			continue
+		}
+		if v := sh.m[e.k]; !lapsed(v, now) { // replaced since: a new hint
+			e.v = v
+			sh.next++
+			continue
+		}
+		delete(sh.m, e.k)
+		last := len(sh.keys) - 1
+		sh.keys[sh.next] = sh.keys[last]
+		sh.keys[last] = shardKey[K, V]{}
+		sh.keys = sh.keys[:last]
+	}
+}
+
+// len returns the number of entries held, lapsed ones not yet swept
+// included.
+func (s *shardedMap[K, V]) len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
 }

@@ -3,7 +3,8 @@ package authx
 import (
 	"context"
 	"errors"
-	"sync"
+	"hash/maphash"
+	"strings"
 	"time"
 )
 
@@ -18,19 +19,18 @@ var errEmptyID = errors.New("authx: empty id")
 // which is why a deployment that revokes tokens and restarts its processes
 // wants a shared, persistent store.
 type MemoryBlocklist struct {
-	set *expiringSet
-
-	mu       sync.RWMutex
-	subjects map[string]subjectCut // RevokeSubject's cut-offs
-	next     int                   // len(subjects) at which to sweep
+	set      *expiringSet
+	subjects *shardedMap[string, subjectCut] // RevokeSubject's cut-offs
 }
 
 type subjectCut struct{ before, until time.Time }
 
+func (c subjectCut) lapsed(now time.Time) bool { return !c.until.After(now) }
+
 // NewMemoryBlocklist returns an empty MemoryBlocklist reading time from now
 // (nil means time.Now; pass the same clock as [WithClock] in tests).
 func NewMemoryBlocklist(now func() time.Time) *MemoryBlocklist {
-	return &MemoryBlocklist{set: newExpiringSet(now), subjects: map[string]subjectCut{}, next: 64}
+	return &MemoryBlocklist{set: newExpiringSet(now), subjects: newShardedMap(maphash.String, subjectCut.lapsed)}
 }
 
 // RevokeSubject revokes sub's tokens issued before before, until until;
@@ -43,21 +43,19 @@ func (m *MemoryBlocklist) RevokeSubject(_ context.Context, sub string, before, u
 	if !until.After(now) {
 		return nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old, ok := m.subjects[sub]
+	sh := m.subjects.shard(sub)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old, ok := sh.m[sub]
 	if ok && old.until.After(now) {
 		before, until = laterOf(old.before, before), laterOf(old.until, until)
 	}
-	m.subjects[sub] = subjectCut{before, until}
-	if len(m.subjects) >= m.next {
-		for k, c := range m.subjects {
-			if !c.until.After(now) {
-				delete(m.subjects, k)
-			}
-		}
-		m.next = max(64, 2*len(m.subjects))
+	if ok {
+		sh.m[sub] = subjectCut{before, until}
+	} else {
+		sh.add(strings.Clone(sub), subjectCut{before, until}) // not the caller's token payload
 	}
+	sh.sweep(now, subjectCut.lapsed)
 	return nil
 }
 
@@ -74,9 +72,10 @@ func (m *MemoryBlocklist) IsTokenRevoked(_ context.Context, t TokenCheck) (bool,
 	if m.set.hasAny(t.IDs...) {
 		return true, nil
 	}
-	m.mu.RLock()
-	c, ok := m.subjects[t.Subject]
-	m.mu.RUnlock()
+	sh := m.subjects.shard(t.Subject)
+	sh.mu.RLock()
+	c, ok := sh.m[t.Subject]
+	sh.mu.RUnlock()
 	return ok && c.until.After(m.set.now()) && issuedBefore(t.IssuedAt, c.before), nil
 }
 
@@ -104,6 +103,6 @@ func (m *MemoryBlocklist) IsRevoked(_ context.Context, ids ...string) (bool, err
 	return m.set.hasAny(ids...), nil
 }
 
-// Len returns the number of entries held, lapsed ones included until the
-// next sweep.
+// Len returns the number of revoked ids held, lapsed ones included until
+// swept (each Revoke examines a few entries).
 func (m *MemoryBlocklist) Len() int { return m.set.len() }

@@ -2,7 +2,8 @@ package authx
 
 import (
 	"context"
-	"sync"
+	"hash/maphash"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -10,14 +11,13 @@ import (
 
 // MemoryRateLimiter is an in-process [RateLimiter]: one
 // golang.org/x/time/rate token bucket per key, evicted once idle long enough
-// to have refilled (a new bucket would be identical). It suits a single
+// to have refilled (a new bucket would be identical). Its keys are spread
+// over independently locked shards, each swept a few buckets per call, so
+// no call waits for a sweep of the whole limiter. It suits a single
 // replica.
 type MemoryRateLimiter struct {
-	now func() time.Time
-
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	nextSweep int
+	now     func() time.Time
+	buckets *shardedMap[string, *bucket] // each part's lock guards its buckets
 }
 
 type bucket struct {
@@ -26,13 +26,17 @@ type bucket struct {
 	last  time.Time
 }
 
+// lapsed reports whether b has been idle long enough to have refilled: a
+// new bucket would be identical.
+func (b *bucket) lapsed(now time.Time) bool { return now.Sub(b.last) > b.limit.refillTime() }
+
 // NewMemoryRateLimiter returns a MemoryRateLimiter reading time from now
 // (nil means time.Now).
 func NewMemoryRateLimiter(now func() time.Time) *MemoryRateLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryRateLimiter{now: now, buckets: map[string]*bucket{}, nextSweep: 1024}
+	return &MemoryRateLimiter{now: now, buckets: newShardedMap(maphash.String, (*bucket).lapsed)}
 }
 
 // Allow takes one event from key's bucket.
@@ -46,13 +50,14 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool,
 	l.Burst = l.burst() // Burst 0 and Burst == Rate are the same limit
 	every := rate.Limit(float64(l.Rate) / l.Per.Seconds())
 	now := m.now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b := m.buckets[key]
+	sh := m.buckets.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	b := sh.m[key]
 	switch {
 	case b == nil:
 		b = &bucket{lim: rate.NewLimiter(every, l.Burst), limit: l}
-		m.buckets[key] = b
+		sh.add(strings.Clone(key), b) // the key may be a slice of a token's payload
 	case b.limit != l:
 		// Another limit on the same key keeps the bucket's level: swapping
 		// limits must not hand out a fresh, full bucket.
@@ -61,14 +66,7 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool,
 		b.limit = l
 	}
 	b.last = now
-	if len(m.buckets) >= m.nextSweep {
-		for k, x := range m.buckets {
-			if now.Sub(x.last) > x.limit.refillTime() {
-				delete(m.buckets, k)
-			}
-		}
-		m.nextSweep = max(1024, 2*len(m.buckets))
-	}
+	sh.sweep(now, (*bucket).lapsed)
 	r := b.lim.ReserveN(now, 1)
 	if !r.OK() {
 		return false, l.Per, nil
@@ -81,8 +79,4 @@ func (m *MemoryRateLimiter) Allow(_ context.Context, key string, l Limit) (bool,
 }
 
 // Len returns the number of buckets held.
-func (m *MemoryRateLimiter) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.buckets)
-}
+func (m *MemoryRateLimiter) Len() int { return m.buckets.len() }

@@ -42,6 +42,9 @@ func (m *MemorySessionStore) Create(_ context.Context, s SessionInfo) error {
 	}
 	s.Active = true
 	s.Device = maps.Clone(s.Device)
+	// Copies: the id and subject may be slices of a token's payload, which
+	// the session must not keep alive.
+	s.ID, s.Subject = strings.Clone(s.ID), strings.Clone(s.Subject)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()

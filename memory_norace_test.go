@@ -1,0 +1,5 @@
+//go:build !race
+
+package authx_test
+
+const raceEnabled = false

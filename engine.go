@@ -13,6 +13,7 @@ import (
 // engine is the non-generic core shared by an Auth and its guards.
 type engine struct {
 	cfg       config
+	canned    map[error]*canned // the responses to the common denials (errors.go)
 	keys      keyring
 	blocklist safeBlocklist
 	sessions  SessionStore

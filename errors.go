@@ -277,6 +277,9 @@ func classify(err, fallback error) *Error {
 	if err == nil {
 		return newError(ErrMisconfigured, errNilDenial)
 	}
+	if e, ok := err.(*Error); ok { // the common case, without errors.As's allocation
+		return e
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e
@@ -321,6 +324,65 @@ func StatusOf(err error) int {
 }
 
 // errorBody is the JSON written for every error: a stable code and a short message.
+// canned is the whole response to a denial by one sentinel, built once per
+// Auth (realm and scheme known) so that the common denials — no token, an
+// invalid or expired token — cost no formatting, marshalling or header
+// canonicalisation per request.
+type canned struct {
+	code, message string
+	status        int
+	www           []string // nil: no challenge
+	body          []byte
+}
+
+// Shared header values of every denial; assigned with their capacity
+// equal to their length, so that an append by a handler copies them.
+var (
+	cannedContentType = []string{"application/json; charset=utf-8"}
+	cannedNoStore     = []string{"no-store"}
+	cannedNoSniff     = []string{"nosniff"}
+)
+
+// cannedDenials builds the canned responses of every sentinel for realm
+// and scheme.
+func cannedDenials(realm, scheme string) map[error]*canned {
+	m := make(map[error]*canned, len(errorTable))
+	for _, row := range errorTable {
+		e := newError(row.sentinel, nil)
+		c := &canned{code: e.Code, message: e.Message, status: e.Status}
+		if rfc, ok := e.rfcError(); ok {
+			c.www = []string{wwwAuthenticate(scheme, realm, rfc, "")}
+		}
+		body, _ := json.Marshal(errorBody{Code: e.Code, Message: e.Message})
+		c.body = append(body, '\n')
+		m[row.sentinel] = c
+	}
+	return m
+}
+
+// writeCanned writes e from the canned responses, if it is one of them
+// unchanged (no scope, no Retry-After, the table's code and message), and
+// reports whether it did.
+func writeCanned(w http.ResponseWriter, m map[error]*canned, e *Error) bool {
+	if e.sentinel == nil || e.Scope != "" || e.RetryAfter > 0 {
+		return false
+	}
+	c := m[e.sentinel]
+	if c == nil || c.code != e.Code || c.message != e.Message || c.status != e.Status || c.status == http.StatusTooManyRequests {
+		return false
+	}
+	h := w.Header()
+	if c.www != nil {
+		h["Www-Authenticate"] = c.www[:1:1]
+	}
+	h["Content-Type"] = cannedContentType[:1:1]
+	h["Cache-Control"] = cannedNoStore[:1:1]
+	h["X-Content-Type-Options"] = cannedNoSniff[:1:1]
+	w.WriteHeader(c.status)
+	_, _ = w.Write(c.body)
+	return true
+}
+
 type errorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -685,3 +685,31 @@ func TestRequestTimeMisconfigurationIsLogged(t *testing.T) {
 		t.Errorf("a denial (401) reached slog.Default: %q; only errors should", logs.String())
 	}
 }
+
+// A guard's denial is byte for byte what WriteError writes, for every
+// sentinel, whether it comes from the responses built at New or is
+// written afresh.
+func TestDenialsAsWriteErrorWrites(t *testing.T) {
+	t.Parallel()
+	a, _ := newAuth(t, authx.WithRealm("shop"))
+	tok := authtest.Token(t, a, "alice")
+	for _, sentinel := range []error{authx.ErrNoToken, authx.ErrTokenTooLarge, authx.ErrInvalidRequest, authx.ErrMalformed, authx.ErrAlgorithm,
+		authx.ErrUnknownKey, authx.ErrSignature, authx.ErrLoginType, authx.ErrMissingClaim, authx.ErrExpired, authx.ErrNotYetValid,
+		authx.ErrIssuedInFuture, authx.ErrIssuer, authx.ErrAudience, authx.ErrRevoked, authx.ErrAccessRequired, authx.ErrRefreshRequired,
+		authx.ErrNotFresh, authx.ErrRefreshReused, authx.ErrInsufficientScope, authx.ErrForbidden, authx.ErrCrossOrigin, authx.ErrCSRFMissing,
+		authx.ErrCSRFMismatch, authx.ErrMethodNotAllowed, authx.ErrSessionNotFound, authx.ErrRateLimited, authx.ErrSubjectNotFound,
+		authx.ErrUnavailable, authx.ErrMisconfigured, authx.ErrNotConfigured} {
+		deny := authx.PolicyFunc(func(context.Context, *authx.Claims) error { return sentinel })
+		got := httptest.NewRecorder()
+		a.Require(deny).Wrap(echo).ServeHTTP(got, withBearer("GET", "/", tok))
+		want := httptest.NewRecorder()
+		_, cerr := a.Require(deny).Check(withBearer("GET", "/", tok))
+		authx.WriteError(want, "shop", cerr)
+		if got.Code != want.Code || got.Body.String() != want.Body.String() {
+			t.Errorf("%v: %d %q, want %d %q", sentinel, got.Code, got.Body, want.Code, want.Body)
+		}
+		if diff := cmp.Diff(want.Header(), got.Header()); diff != "" {
+			t.Errorf("%v: headers (-WriteError +guard)\n%s", sentinel, diff)
+		}
+	}
+}

@@ -211,6 +211,9 @@ func (e *engine) deny(w http.ResponseWriter, r *http.Request, err *Error) {
 	if err.clearCookies != "" {
 		e.clearTossed(w, r, TokenType(err.clearCookies))
 	}
+	if e.cfg.onError == nil && writeCanned(w, e.canned, err) {
+		return
+	}
 	err = err.challengedWith(e.cfg.scheme) // the challenge names WithHeader's scheme
 	if e.cfg.onError != nil {
 		e.cfg.onError(w, r, err)

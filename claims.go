@@ -226,6 +226,12 @@ func decodeClaims(payload string, maxScopes int) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ownClaims(c, hasType)
+}
+
+// ownClaims applies our tokens' required claims (exp, sub, jti, type) to
+// claims decoded by decodeClaimSet.
+func ownClaims(c *Claims, hasType bool) (*Claims, error) {
 	switch {
 	case c.ExpiresAt.IsZero():
 		return nil, newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})

@@ -99,22 +99,6 @@ func (e *engine) parse(ctx context.Context, tok string) (*Claims, error) {
 	return ownClaims(c, hasType)
 }
 
-// ownClaims applies our tokens' required claims to claims decoded by
-// decodeClaimSet.
-func ownClaims(c *Claims, hasType bool) (*Claims, error) {
-	switch {
-	case c.ExpiresAt.IsZero():
-		return nil, newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
-	case c.Subject == "":
-		return nil, newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
-	case c.ID == "":
-		return nil, newError(ErrMissingClaim, &claimsError{claimJTI, errEmpty})
-	case !hasType:
-		return nil, newError(ErrMissingClaim, &claimsError{claimType, errEmpty})
-	}
-	return c, nil
-}
-
 // verifyWith checks the signature with the keys of set s whose kid and
 // algorithm are the token's. A set that cannot answer is a 503.
 func (e *engine) verifyWith(ctx context.Context, s *issuerKeys, h jwsHeader, input string, sig []byte) (err error) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/authx-go/authx"
+	"github.com/authx-go/authx/internal/adapt"
 	"github.com/labstack/echo/v4"
 )
 
@@ -42,12 +43,12 @@ func Middleware(g *authx.Guard, opts ...Option) echo.MiddlewareFunc {
 // serve is Middleware returning denials: Wrap answers into a recorder, so
 // that a denial becomes an *echo.HTTPError instead of being written.
 func serve(g *authx.Guard, next echo.HandlerFunc, c echo.Context) error {
-	rec := newRecorder()
+	rec := adapt.NewRecorder()
 	admitted := false
 	var err error
 	g.Wrap(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		admitted = true
-		copyHeader(c.Response().Header(), rec.header, false) // query tokens: no-store, no-referrer
+		adapt.CopyHeader(c.Response().Header(), rec.H, false) // query tokens: no-store, no-referrer
 		c.SetRequest(r)
 		err = next(c)
 	})).ServeHTTP(rec, c.Request())
@@ -58,10 +59,10 @@ func serve(g *authx.Guard, next echo.HandlerFunc, c echo.Context) error {
 	// runs the pipeline again to get it. Should it now admit the request
 	// (a token expiring in between), the recorded denial still stands.
 	if _, err = g.Check(c.Request()); err == nil {
-		rec.replay(c.Response())
+		rec.Replay(c.Response())
 		return nil
 	}
-	copyHeader(c.Response().Header(), rec.header, true) // WWW-Authenticate, Retry-After, Set-Cookie, …
+	adapt.CopyHeader(c.Response().Header(), rec.H, true) // WWW-Authenticate, Retry-After, Set-Cookie, …
 	he := &echo.HTTPError{Code: authx.StatusOf(err), Message: http.StatusText(authx.StatusOf(err)), Internal: err}
 	if e := (*authx.Error)(nil); errors.As(err, &e) {
 		he.Message = e.Message

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/authx-go/authx"
+	"github.com/authx-go/authx/internal/adapt"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -25,15 +26,15 @@ func Middleware(g *authx.Guard, opts ...Option) fiber.Handler {
 		}
 	}
 	return func(c *fiber.Ctx) error {
-		rec := newRecorder()
+		rec := adapt.NewRecorder()
 		r, body, err := newRequest(c)
 		if err != nil { // a request URI net/http would refuse too (with 400)
 			authx.WriteError(rec, "", authx.ErrInvalidRequest)
 			if cfg.returnErrors {
-				copyHeader(&c.Response().Header, rec.header, true)
+				copyHeader(&c.Response().Header, rec.H, true)
 				return deny(authx.ErrInvalidRequest)
 			}
-			rec.replay(c)
+			replay(rec, c)
 			return nil
 		}
 		defer body.close()
@@ -41,8 +42,8 @@ func Middleware(g *authx.Guard, opts ...Option) fiber.Handler {
 		var nextErr error
 		g.Wrap(http.HandlerFunc(func(_ http.ResponseWriter, ar *http.Request) {
 			admitted = true
-			copyHeader(&c.Response().Header, rec.header, false) // query tokens: no-store, no-referrer
-			if ar.RequestURI != r.RequestURI {                  // Wrap took a token out of the query
+			copyHeader(&c.Response().Header, rec.H, false) // query tokens: no-store, no-referrer
+			if ar.RequestURI != r.RequestURI {             // Wrap took a token out of the query
 				c.Request().SetRequestURI(ar.RequestURI)
 			}
 			c.SetUserContext(ar.Context())
@@ -52,7 +53,7 @@ func Middleware(g *authx.Guard, opts ...Option) fiber.Handler {
 			return nextErr
 		}
 		if !cfg.returnErrors {
-			rec.replay(c)
+			replay(rec, c)
 			return nil
 		}
 		// Wrap hands its *authx.Error only to the Auth's error handler;
@@ -60,10 +61,10 @@ func Middleware(g *authx.Guard, opts ...Option) fiber.Handler {
 		// request (a token expiring in between), the recorded denial
 		// still stands.
 		if _, err := g.Check(r); err != nil {
-			copyHeader(&c.Response().Header, rec.header, true) // WWW-Authenticate, Retry-After, Set-Cookie, …
+			copyHeader(&c.Response().Header, rec.H, true) // WWW-Authenticate, Retry-After, Set-Cookie, …
 			return deny(err)
 		}
-		rec.replay(c)
+		replay(rec, c)
 		return nil
 	}
 }

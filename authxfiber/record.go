@@ -1,47 +1,19 @@
 package authxfiber
 
 import (
-	"bytes"
 	"net/http"
+
+	"github.com/authx-go/authx/internal/adapt"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 )
 
-// recorder is the http.ResponseWriter [Middleware] gives Wrap: it keeps
-// what Wrap writes, to copy it into fiber's response.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func newRecorder() *recorder { return &recorder{header: http.Header{}} }
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.body.Write(b)
-}
-
-// replay writes the recorded response as c's.
-func (r *recorder) replay(c *fiber.Ctx) {
-	copyHeader(&c.Response().Header, r.header, false)
-	status := r.status
-	if status == 0 {
-		status = http.StatusInternalServerError // a denial that wrote nothing
-	}
-	c.Status(status)
-	c.Response().SetBody(r.body.Bytes())
+// replay writes what r recorded as c's response.
+func replay(r *adapt.Recorder, c *fiber.Ctx) {
+	copyHeader(&c.Response().Header, r.H, false)
+	c.Status(r.StatusOr500())
+	c.Response().SetBody(r.Body.Bytes())
 }
 
 // copyHeader copies src into dst as Wrap would have written it there:

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/authx-go/authx"
+	"github.com/authx-go/authx/internal/adapt"
 	"github.com/gin-gonic/gin"
 )
 
@@ -43,11 +44,11 @@ func Middleware(g *authx.Guard, opts ...Option) gin.HandlerFunc {
 // into a recorder, so that a denial can be handed to c.Error instead of
 // being written.
 func serveContextErrors(g *authx.Guard, c *gin.Context) {
-	rec := newRecorder()
+	rec := adapt.NewRecorder()
 	admitted := false
 	g.Wrap(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		admitted = true
-		copyHeader(c.Writer.Header(), rec.header, false) // query tokens: no-store, no-referrer
+		adapt.CopyHeader(c.Writer.Header(), rec.H, false) // query tokens: no-store, no-referrer
 		c.Request = r
 		c.Next()
 	})).ServeHTTP(rec, c.Request)
@@ -59,11 +60,11 @@ func serveContextErrors(g *authx.Guard, c *gin.Context) {
 	// (a token expiring in between), the recorded denial still stands.
 	_, err := g.Check(c.Request)
 	if err == nil {
-		rec.replay(c.Writer)
+		rec.Replay(c.Writer)
 		c.Abort()
 		return
 	}
-	copyHeader(c.Writer.Header(), rec.header, true) // WWW-Authenticate, Retry-After, Set-Cookie, …
+	adapt.CopyHeader(c.Writer.Header(), rec.H, true) // WWW-Authenticate, Retry-After, Set-Cookie, …
 	c.Status(authx.StatusOf(err))
 	_ = c.Error(err)
 	c.Abort()

@@ -63,6 +63,9 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		return nil, err
 	}
 	e := &engine{cfg: cfg}
+	if cfg.cacheSize > 0 {
+		e.cache = newVerifyCache(cfg.cacheSize)
+	}
 	if cfg.signing != nil {
 		cfg.signing.kid = cfg.signingKID
 		e.keys.signing = cfg.signing
@@ -135,7 +138,7 @@ func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.e.admit(ctx, nil, c, ps, a.newState); err != nil {
+	if _, err := a.e.admit(ctx, nil, c, ps, a.newSlot()); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -170,14 +173,16 @@ func (a *Auth[T]) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 // newState returns a context carrying c whose subject a's getter resolves
 // lazily (see [Auth.NewContext]); a nil a has no getter.
 func (a *Auth[T]) newState(ctx context.Context, c *Claims) context.Context {
-	var (
-		get   func(context.Context, *Claims) (T, error)
-		isNil func(T) bool
-	)
-	if a != nil {
-		get, isNil = a.get, a.isNil
+	return a.newSlot().bind(ctx, c)
+}
+
+// newSlot returns an unbound request state whose subject a's getter
+// resolves (see stateSlot).
+func (a *Auth[T]) newSlot() stateSlot {
+	if a == nil {
+		return &requestState[T]{}
 	}
-	return &requestState[T]{Context: ctx, claims: c, get: get, isNil: isNil}
+	return &requestState[T]{get: a.get, isNil: a.isNil}
 }
 
 // configured is the one check every method of a nil or zero Auth makes: nil,
@@ -261,6 +266,6 @@ func (a *Auth[T]) guard(optional bool, policies []Policy) *Guard {
 	g := &Guard{ps: a.e.policySet(policies)}
 	g.ps.optional = optional
 	g.e = a.e
-	g.newCtx = a.newState
+	g.newSlot = a.newSlot
 	return g
 }

@@ -56,8 +56,9 @@ type Claims struct {
 	LoginType string
 
 	data   []rawClaim
-	revIDs [3]string   // scratch for the blocklist query
-	src    *issuerKeys // the key set of another issuer that verified the token; nil for ours
+	inl    [inlineStrings]string // backing of short Scopes and a one-string Audience
+	revIDs [3]string             // scratch for the blocklist query
+	src    *issuerKeys           // the key set of another issuer that verified the token; nil for ours
 
 	// For WebSocket tickets: the access token the ticket stands for.
 	ticketJTI string
@@ -97,15 +98,26 @@ var reservedClaims = [...]string{
 }
 
 // reservedIndex returns the index of name in reservedClaims, or -1; folded
-// reports a case-insensitive match that is not exact ("EXP").
+// reports a case-insensitive match that is not exact ("EXP", or "ſub"
+// with U+017F, which Unicode folds to s).
 func reservedIndex(name string) (idx int, folded bool) {
 	if len(name) < 3 || len(name) > len(claimLoginType) {
 		return -1, false
 	}
-	for i, r := range reservedClaims {
-		if name == r {
-			return i, false
+	if i := exactReserved(name); i >= 0 {
+		return i, false
+	}
+	// Every reserved name is lower-case ASCII: a name of only lower-case
+	// ASCII letters and '_' that is none of them folds to none of them.
+	lower := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; (c < 'a' || c > 'z') && c != '_' {
+			lower = false
+			break
 		}
+	}
+	if lower {
+		return -1, false
 	}
 	for i, r := range reservedClaims {
 		if strings.EqualFold(name, r) {
@@ -113,6 +125,46 @@ func reservedIndex(name string) (idx int, folded bool) {
 		}
 	}
 	return -1, false
+}
+
+// exactReserved is the index of name in reservedClaims, or -1, by one
+// switch (TestExactReserved checks it against the array).
+func exactReserved(name string) int {
+	switch name {
+	case claimSub:
+		return 0
+	case claimJTI:
+		return 1
+	case claimIss:
+		return 2
+	case claimAud:
+		return 3
+	case claimExp:
+		return 4
+	case claimIat:
+		return 5
+	case claimNbf:
+		return 6
+	case claimType:
+		return 7
+	case claimFresh:
+		return 8
+	case claimScopes:
+		return 9
+	case claimCSRF:
+		return 10
+	case claimSID:
+		return 11
+	case claimFam:
+		return 12
+	case claimTicketJTI:
+		return 13
+	case claimTicketExp:
+		return 14
+	case claimLoginType:
+		return 15
+	}
+	return -1
 }
 
 // Bounds applied while decoding claims.
@@ -218,44 +270,52 @@ var (
 	errEmpty       = errors.New("empty value")
 )
 
-// decodeClaims reads the claims JSON of one of our tokens in one strict
-// pass: exp, sub, jti and type are required. The returned Claims' strings
-// share payload's memory.
+// decodeClaims is decodeClaimsInto new Claims.
 func decodeClaims(payload string, maxScopes int) (*Claims, error) {
-	c, hasType, err := decodeClaimSet(payload, maxScopes)
-	if err != nil {
+	c := new(Claims)
+	if err := decodeClaimsInto(payload, maxScopes, c); err != nil {
 		return nil, err
+	}
+	return c, nil
+}
+
+// decodeClaimsInto reads the claims JSON of one of our tokens into c
+// (zero) in one strict pass: exp, sub, jti and type are required. c's
+// strings share payload's memory.
+func decodeClaimsInto(payload string, maxScopes int, c *Claims) error {
+	hasType, err := decodeClaimSet(payload, maxScopes, c)
+	if err != nil {
+		return err
 	}
 	return ownClaims(c, hasType)
 }
 
 // ownClaims applies our tokens' required claims (exp, sub, jti, type) to
 // claims decoded by decodeClaimSet.
-func ownClaims(c *Claims, hasType bool) (*Claims, error) {
+func ownClaims(c *Claims, hasType bool) error {
 	switch {
 	case c.ExpiresAt.IsZero():
-		return nil, newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
+		return newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
 	case c.Subject == "":
-		return nil, newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
+		return newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
 	case c.ID == "":
-		return nil, newError(ErrMissingClaim, &claimsError{claimJTI, errEmpty})
+		return newError(ErrMissingClaim, &claimsError{claimJTI, errEmpty})
 	case !hasType:
-		return nil, newError(ErrMissingClaim, &claimsError{claimType, errEmpty})
+		return newError(ErrMissingClaim, &claimsError{claimType, errEmpty})
 	}
-	return c, nil
+	return nil
 }
 
 // decodeClaimSet is decodeClaims without the required claims: it reports
 // whether the token has a type claim.
-func decodeClaimSet(payload string, maxScopes int) (*Claims, bool, error) {
-	fail := func(claim string, err error) (*Claims, bool, error) {
-		return nil, false, newError(ErrMalformed, &claimsError{claim, err})
+func decodeClaimSet(payload string, maxScopes int, c *Claims) (bool, error) {
+	fail := func(claim string, err error) (bool, error) {
+		return false, newError(ErrMalformed, &claimsError{claim, err})
 	}
 	sc := jsonscan.New(payload)
 	if err := sc.Begin(); err != nil {
 		return fail("", err)
 	}
-	c := new(Claims)
 	var seen uint32
 	hasType := false
 	for {
@@ -333,9 +393,9 @@ func decodeClaimSet(payload string, maxScopes int) (*Claims, bool, error) {
 		case claimNbf:
 			c.NotBefore, err = numericDate(&sc)
 		case claimAud:
-			c.Audience, err = audience(&sc)
+			c.Audience, err = audience(&sc, c.inl[inlineStrings-1:inlineStrings-1:inlineStrings])
 		case claimScopes:
-			c.Scopes, err = scopes(&sc, maxScopes)
+			c.Scopes, err = scopes(&sc, maxScopes, c.inl[0:0:inlineStrings-1])
 		}
 		if err != nil {
 			return fail(key, err)
@@ -347,7 +407,7 @@ func decodeClaimSet(payload string, maxScopes int) (*Claims, bool, error) {
 	if c.Type == Refresh {
 		c.Fresh = false
 	}
-	return c, hasType, nil
+	return hasType, nil
 }
 
 func boundedString(sc *jsonscan.Scanner[string], nullable bool) (string, error) {
@@ -407,22 +467,30 @@ func validDate(t time.Time) bool {
 // dateRange names the NumericDate bounds in error messages.
 const dateRange = "[1970-01-01T00:00:00Z, 9999-12-31T23:59:59Z]"
 
-func audience(sc *jsonscan.Scanner[string]) ([]string, error) {
+// inlineStrings is the number of strings a Claims holds without another
+// allocation: up to three scopes and a one-string aud.
+const inlineStrings = 4
+
+// audience reads aud: a string, into one, which has room for one string,
+// or an array.
+func audience(sc *jsonscan.Scanner[string], one []string) ([]string, error) {
 	if sc.Peek() == jsonscan.String {
 		s, err := sc.String()
 		if err != nil {
 			return nil, err
 		}
-		return []string{s}, nil
+		return append(one, s), nil
 	}
 	return sc.StringArray(maxAudiences)
 }
 
-func scopes(sc *jsonscan.Scanner[string], max int) ([]string, error) {
+// scopes reads the scopes array, appending to dst (empty, with room for a
+// few), or null.
+func scopes(sc *jsonscan.Scanner[string], max int, dst []string) ([]string, error) {
 	if sc.Null() {
 		return nil, nil
 	}
-	out, err := sc.StringArray(max)
+	out, err := sc.AppendStrings(dst, max)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,8 @@ type stateKey struct{}
 // Being a context itself saves the allocation of a separate value context.
 type requestState[T any] struct {
 	context.Context
-	claims *Claims
+	claims *Claims       // own, or the claims bind was given
+	own    Claims        // a guarded request's claims, decoded in place (slot)
 	req    *http.Request // the guarded request (RequestFrom); nil outside a request
 	get    func(context.Context, *Claims) (T, error)
 	isNil  func(T) bool // nil when T cannot be nil
@@ -37,6 +38,22 @@ func (s *requestState[T]) Value(key any) any {
 }
 
 func (s *requestState[T]) claimsOf() *Claims { return s.claims }
+
+// stateSlot is a request state allocated before its token is decoded: the
+// guard decodes the claims into slot(), so that a guarded request
+// allocates one object for its claims and its context. bind then makes it
+// the context carrying parent and c (slot() or any other claims).
+type stateSlot interface {
+	slot() *Claims
+	bind(parent context.Context, c *Claims) context.Context
+}
+
+func (s *requestState[T]) slot() *Claims { return &s.own }
+
+func (s *requestState[T]) bind(parent context.Context, c *Claims) context.Context {
+	s.Context, s.claims = parent, c
+	return s
+}
 
 func (s *requestState[T]) requestOf() *http.Request { return s.req }
 

@@ -38,7 +38,7 @@ func (a *Auth[T]) setCookies(w http.ResponseWriter, token string, typ TokenType)
 		return err
 	}
 	e := a.e
-	c, err := e.keys.parse(token, e.cfg.maxScopes)
+	c, err := e.keys.parseNew(token, e.cfg.maxScopes)
 	if err != nil {
 		return err
 	}

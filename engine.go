@@ -19,6 +19,7 @@ type engine struct {
 	sessions  SessionStore
 	limiter   RateLimiter
 	checked   *checkedSessions // sessions found live recently (memory.go, sessioncheck.go)
+	cache     *verifyCache     // WithVerificationCache; nil when off (vcache.go)
 }
 
 // emit delivers ev, about the verified claims c (nil: none) and the

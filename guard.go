@@ -17,9 +17,9 @@ import (
 // [Auth.Require]; use [Guard.Wrap] as net/http middleware and [Guard.Check]
 // in manual flows. A nil or misbuilt Guard denies every request.
 type Guard struct {
-	e      *engine
-	ps     policySet
-	newCtx func(context.Context, *Claims) context.Context
+	e       *engine
+	ps      policySet
+	newSlot func() stateSlot // the request state of the guard's Auth (context.go)
 
 	live liveConns // the WebSocket connections it accepted (wswatch.go)
 
@@ -149,7 +149,7 @@ func (g *Guard) InsecureWithoutCSRF() *Guard {
 // clone returns a new guard with g's engine and policies and no live
 // connections of its own.
 func (g *Guard) clone() *Guard {
-	n := &Guard{e: g.e, ps: g.ps, newCtx: g.newCtx}
+	n := &Guard{e: g.e, ps: g.ps, newSlot: g.newSlot}
 	if g.alts != nil {
 		n.alts = append([]*Guard(nil), g.alts...)
 	}
@@ -281,8 +281,9 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 		return nil, nil, 0, asError(err)
 	}
 	ctx := r.Context()
-	c, err := e.check(ctx, tok, g.ps)
-	if err != nil {
+	st := g.newSlot()
+	c := st.slot()
+	if err := e.checkInto(ctx, tok, g.ps, c); err != nil {
 		return nil, nil, 0, asError(err)
 	}
 	if loc == InCookie && !g.ps.noCSRF {
@@ -290,7 +291,7 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 			return nil, nil, 0, asError(err).withClaims(c)
 		}
 	}
-	ctx, err = e.admit(ctx, r, c, g.ps, g.newCtx)
+	ctx, err = e.admit(ctx, r, c, g.ps, st)
 	if err != nil {
 		return nil, nil, 0, asError(err).withClaims(c)
 	}

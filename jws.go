@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unsafe"
 
 	"github.com/authx-go/authx/internal/b64"
 	"github.com/authx-go/authx/internal/jsonscan"
@@ -54,28 +55,22 @@ func reservedHeader(name string) bool {
 	return false
 }
 
-// splitToken checks the overall shape and alphabet of a compact JWS and
-// returns the positions of its two dots.
+// splitToken returns the positions of the two dots of a compact JWS, and
+// errSegments unless it has three non-empty segments. It does not look at
+// the alphabet: every segment is then decoded by the strict internal/b64,
+// which refuses any byte outside base64url (a third dot included), so a
+// second pass over the token would find nothing new.
 func splitToken(tok string) (d1, d2 int, err error) {
-	d1, d2 = -1, -1
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-		case c == '.':
-			switch {
-			case d1 < 0:
-				d1 = i
-			case d2 < 0:
-				d2 = i
-			default:
-				return 0, 0, errSegments
-			}
-		default:
-			return 0, 0, errBase64
-		}
+	d1 = strings.IndexByte(tok, '.')
+	if d1 <= 0 {
+		return 0, 0, errSegments
 	}
-	if d1 <= 0 || d2 <= d1+1 || d2 == len(tok)-1 {
+	j := strings.IndexByte(tok[d1+1:], '.')
+	if j <= 0 {
+		return 0, 0, errSegments
+	}
+	d2 = d1 + 1 + j
+	if d2 == len(tok)-1 {
 		return 0, 0, errSegments
 	}
 	return d1, d2, nil
@@ -231,48 +226,85 @@ func internAlg(v []byte) string {
 	return ""
 }
 
-// parse verifies a compact JWS with the keyring and decodes its claims. It
-// checks only the token itself (size, shape, header, key, signature, claim
-// syntax); time, issuer and audience are checked by the caller.
-func (kr *keyring) parse(tok string, maxScopes int) (*Claims, error) {
+// parse verifies a compact JWS with the keyring and decodes its claims
+// into c, which must be zero. It checks only the token itself (size,
+// shape, header, key, signature, claim syntax); time, issuer and audience
+// are checked by the caller.
+func (kr *keyring) parse(tok string, maxScopes int, c *Claims) error {
 	d1, d2, err := splitToken(tok)
 	if err != nil {
-		return nil, newError(ErrMalformed, err)
+		return newError(ErrMalformed, err)
 	}
-	var hbuf [256]byte
+	var hbuf [headerScratch]byte
 	h, err := kr.decodeHeader(tok[:d1], hbuf[:])
 	if err != nil {
-		return nil, newError(ErrMalformed, err)
+		return newError(ErrMalformed, err)
 	}
-	var sbuf [maxSignatureBytes]byte
-	sigSeg := tok[d2+1:]
-	if b64.DecodedLen(len(sigSeg)) > len(sbuf) {
-		return nil, newError(ErrMalformed, errTooLarge)
-	}
-	n, err := b64.Decode(sbuf[:], sigSeg)
+	var sbuf [signatureScratch]byte
+	sig, err := decodeSignature(tok[d2+1:], sbuf[:])
 	if err != nil {
-		return nil, newError(ErrMalformed, errBase64)
+		return err
 	}
-	sig := sbuf[:n]
-	input := tok[:d2]
+	if err := kr.verify(h, tok[:d2], sig); err != nil {
+		return err
+	}
+	// The signature holds: decode the claims.
+	payload, err := decodePayload(tok[d1+1 : d2])
+	if err != nil {
+		return err
+	}
+	return decodeClaimsInto(payload, maxScopes, c)
+}
 
-	if err := kr.verify(h, input, sig); err != nil {
+// parseNew is parse into new Claims.
+func (kr *keyring) parseNew(tok string, maxScopes int) (*Claims, error) {
+	c := new(Claims)
+	if err := kr.parse(tok, maxScopes, c); err != nil {
 		return nil, err
 	}
+	return c, nil
+}
 
-	// The signature holds: decode the claims into one string whose memory
-	// every claim string shares.
-	pseg := tok[d1+1 : d2]
-	var pbuf [1024]byte
-	payload := pbuf[:]
-	if m := b64.DecodedLen(len(pseg)); m > len(payload) {
-		payload = make([]byte, m)
+// Stack scratch sizes (Go zeroes a stack array on every call, so they are
+// not larger than the common case): a header with a kid; the signatures
+// of HMAC, ECDSA, Ed25519 and RSA up to 2048 bits. Longer ones are decoded
+// into the heap.
+const (
+	headerScratch    = 128
+	signatureScratch = 256
+)
+
+// decodeSignature decodes a signature segment of at most
+// maxSignatureBytes into buf, or a new slice if it does not fit.
+func decodeSignature(seg string, buf []byte) ([]byte, error) {
+	n := b64.DecodedLen(len(seg))
+	if n > maxSignatureBytes {
+		return nil, newError(ErrMalformed, errTooLarge)
 	}
-	n, err = b64.Decode(payload, pseg)
+	if n > len(buf) {
+		buf = make([]byte, n)
+	}
+	n, err := b64.Decode(buf, seg)
 	if err != nil {
 		return nil, newError(ErrMalformed, errBase64)
 	}
-	return decodeClaims(string(payload[:n]), maxScopes)
+	return buf[:n], nil
+}
+
+// decodePayload decodes a claims segment into a new string: one
+// allocation, no copy (the bytes are decoded in place and never written
+// again), whose memory every claim string then shares.
+func decodePayload(seg string) (string, error) {
+	n := b64.DecodedLen(len(seg))
+	if n == 0 {
+		return "", newError(ErrMalformed, errBase64)
+	}
+	buf := make([]byte, n)
+	n, err := b64.Decode(buf, seg)
+	if err != nil || n == 0 {
+		return "", newError(ErrMalformed, errBase64)
+	}
+	return unsafe.String(&buf[0], n), nil
 }
 
 // verify finds the key for h and checks the signature.

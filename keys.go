@@ -353,23 +353,6 @@ func (k *keySpec) signature(input []byte) ([]byte, error) {
 	return k.method.Sign(string(input), k.sign)
 }
 
-// verifySignature checks sig over input. For HMAC it runs without allocating.
-func (k *keySpec) verifySignature(input string, sig []byte) bool {
-	if k.hmacPool != nil {
-		st := k.hmacPool.Get().(*hmacState)
-		st.h.Reset()
-		st.buf = append(st.buf[:0], input...)
-		st.h.Write(st.buf)
-		st.buf = st.h.Sum(st.buf[:0])
-		ok := hmac.Equal(st.buf, sig)
-		k.hmacPool.Put(st)
-		return ok
-	}
-	// The copy keeps sig (on the caller's stack) from escaping through the
-	// interface call.
-	return k.method.Verify(input, bytes.Clone(sig), k.verify) == nil
-}
-
 // keyring selects the verification key for a token.
 type keyring struct {
 	signing  *keySpec

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/authx-go/authx/internal/b64"
 )
 
 // This file verifies tokens whose keys come from key sets ([WithKeySet]):
@@ -36,38 +34,31 @@ func asymmetric(alg string) bool {
 	return false
 }
 
-// parse verifies tok and decodes its claims: with the configured keys, or,
-// with key sets configured, with the keys of the issuer it names.
-func (e *engine) parse(ctx context.Context, tok string) (*Claims, error) {
-	if len(e.cfg.keySets) == 0 {
-		return e.keys.parse(tok, e.cfg.maxScopes)
-	}
+// parseExternal verifies tok with key sets configured, with the keys of
+// the issuer it names, and decodes its claims into c (zero). It returns
+// the key set and key that verified the token, nil for the configured keys.
+func (e *engine) parseExternal(ctx context.Context, tok string, c *Claims) (*verifiedBy, error) {
 	d1, d2, err := splitToken(tok)
 	if err != nil {
 		return nil, newError(ErrMalformed, err)
 	}
-	h, err := e.keys.decodeHeader(tok[:d1], nil)
+	var hbuf [headerScratch]byte
+	h, err := e.keys.decodeHeader(tok[:d1], hbuf[:])
 	if err != nil {
 		return nil, newError(ErrMalformed, err)
 	}
-	sigSeg := tok[d2+1:]
-	if b64.DecodedLen(len(sigSeg)) > maxSignatureBytes {
-		return nil, newError(ErrMalformed, errTooLarge)
-	}
-	sig := make([]byte, b64.DecodedLen(len(sigSeg)))
-	n, err := b64.Decode(sig, sigSeg)
+	var sbuf [signatureScratch]byte
+	sig, err := decodeSignature(tok[d2+1:], sbuf[:])
 	if err != nil {
-		return nil, newError(ErrMalformed, errBase64)
+		return nil, err
 	}
-	sig = sig[:n]
-	pseg := tok[d1+1 : d2]
-	payload := make([]byte, b64.DecodedLen(len(pseg)))
-	if n, err = b64.Decode(payload, pseg); err != nil {
-		return nil, newError(ErrMalformed, errBase64)
+	payload, err := decodePayload(tok[d1+1 : d2])
+	if err != nil {
+		return nil, err
 	}
 	// The claims are read before the signature is checked, only to route
 	// the token to its issuer's keys; nothing of them is trusted before.
-	c, hasType, err := decodeClaimSet(string(payload[:n]), e.cfg.maxScopes)
+	hasType, err := decodeClaimSet(payload, e.cfg.maxScopes, c)
 	if err != nil {
 		return nil, err
 	}
@@ -78,17 +69,27 @@ func (e *engine) parse(ctx context.Context, tok string) (*Claims, error) {
 		case s.iss == "":
 			own = append(own, s)
 		case s.iss == c.Issuer:
-			if err := e.verifyWith(ctx, s, h, input, sig); err != nil {
+			pk, err := e.verifyWith(ctx, s, h, input, sig)
+			if err != nil {
 				return nil, err
 			}
-			return s.adopt(c, h, hasType, e.cfg.maxScopes)
+			if err := s.adopt(c, h, hasType, e.cfg.maxScopes); err != nil {
+				return nil, err
+			}
+			return &verifiedBy{set: s, key: pk}, nil
 		}
 	}
 	// Ours: the configured keys, then our issuer's key sets.
+	var by *verifiedBy
 	err = e.keys.verify(h, input, sig)
 	if errors.Is(err, ErrUnknownKey) || (err != nil && len(e.keys.noKID)+len(e.keys.byKID) == 0) {
 		for _, s := range own {
-			if err = e.verifyWith(ctx, s, h, input, sig); err == nil || !errors.Is(err, ErrUnknownKey) {
+			var pk PublicKey
+			if pk, err = e.verifyWith(ctx, s, h, input, sig); err == nil {
+				by = &verifiedBy{set: s, key: pk}
+				break
+			}
+			if !errors.Is(err, ErrUnknownKey) {
 				break
 			}
 		}
@@ -96,18 +97,18 @@ func (e *engine) parse(ctx context.Context, tok string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ownClaims(c, hasType)
+	return by, ownClaims(c, hasType)
 }
 
 // verifyWith checks the signature with the keys of set s whose kid and
 // algorithm are the token's. A set that cannot answer is a 503.
-func (e *engine) verifyWith(ctx context.Context, s *issuerKeys, h jwsHeader, input string, sig []byte) (err error) {
+func (e *engine) verifyWith(ctx context.Context, s *issuerKeys, h jwsHeader, input string, sig []byte) (PublicKey, error) {
 	if !asymmetric(h.alg) {
-		return newError(ErrAlgorithm, errSetAlgorithm)
+		return PublicKey{}, newError(ErrAlgorithm, errSetAlgorithm)
 	}
 	keys, err := s.keys(ctx, h.kid)
 	if err != nil {
-		return newError(ErrUnavailable, fmt.Errorf("key set of %q: %w", bound(s.iss, maxLogPath), err))
+		return PublicKey{}, newError(ErrUnavailable, fmt.Errorf("key set of %q: %w", bound(s.iss, maxLogPath), err))
 	}
 	tried := false
 	for _, pk := range keys {
@@ -122,13 +123,13 @@ func (e *engine) verifyWith(ctx context.Context, s *issuerKeys, h jwsHeader, inp
 		}
 		tried = true
 		if k.verifySignature(input, sig) {
-			return nil
+			return pk, nil
 		}
 	}
 	if !tried {
-		return newError(ErrUnknownKey, errNoKeyInSet)
+		return PublicKey{}, newError(ErrUnknownKey, errNoKeyInSet)
 	}
-	return newError(ErrSignature, nil)
+	return PublicKey{}, newError(ErrSignature, nil)
 }
 
 // keys asks the set, turning a panic into an error.
@@ -191,21 +192,21 @@ func hashable(v any) (ok bool) {
 // claims: the issuer's required claims and token type, its scopes read from
 // the configured claims, and its sid, fam and login_type kept as custom
 // data (never taken for our sessions or families).
-func (s *issuerKeys) adopt(c *Claims, h jwsHeader, hasType bool, maxScopes int) (*Claims, error) {
+func (s *issuerKeys) adopt(c *Claims, h jwsHeader, hasType bool, maxScopes int) error {
 	switch {
 	case s.atJWT && !h.atJWT:
-		return nil, newError(ErrMalformed, errNeedsATJWT)
+		return newError(ErrMalformed, errNeedsATJWT)
 	case c.ExpiresAt.IsZero():
-		return nil, newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
+		return newError(ErrMissingClaim, &claimsError{claimExp, errEmpty})
 	case c.Subject == "":
-		return nil, newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
+		return newError(ErrMissingClaim, &claimsError{claimSub, errEmpty})
 	case hasType && c.Type != Access:
-		return nil, newError(ErrAccessRequired, errForeignType)
+		return newError(ErrAccessRequired, errForeignType)
 	case isIDToken(c):
 		// An OpenID Connect ID token proves a login to a client; it is not
 		// a credential for an API, even when its aud is the client id that
 		// the issuer also writes into its access tokens.
-		return nil, newError(ErrAccessRequired, errIDToken)
+		return newError(ErrAccessRequired, errIDToken)
 	}
 	c.Type = Access
 	for _, kv := range [...]struct {
@@ -219,11 +220,11 @@ func (s *issuerKeys) adopt(c *Claims, h jwsHeader, hasType bool, maxScopes int) 
 	}
 	scopes, err := s.scopes(c, maxScopes)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Scopes = scopes
 	c.src = s
-	return c, nil
+	return nil
 }
 
 // isIDToken reports whether c carries a claim only ID tokens carry

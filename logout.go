@@ -44,7 +44,7 @@ func (a *Auth[T]) LogoutHandler() http.Handler {
 			if err != nil || seen[tok] {
 				continue
 			}
-			c, err := e.keys.parse(tok, e.cfg.maxScopes)
+			c, err := e.keys.parseNew(tok, e.cfg.maxScopes)
 			if err != nil || c.Type != src.want || e.validateParties(c) != nil {
 				continue
 			}

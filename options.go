@@ -67,6 +67,7 @@ type config struct {
 	maxToken    int
 	maxBody     int64
 	maxScopes   int
+	cacheSize   int // WithVerificationCache; 0: no cache
 }
 
 func defaultConfig() config {
@@ -456,6 +457,37 @@ func WithMaxBodySize(n int64) Option {
 			return
 		}
 		c.maxBody = n
+	})
+}
+
+// WithVerificationCache keeps the verified claims of up to entries access
+// tokens, keyed by the token's exact bytes, so that a token seen again is
+// not verified again: no signature check and no decoding, which for an
+// ES256 or RS256 token is nearly all of a guard's cost (see the README's
+// "Speed" section). Off by default.
+//
+// Only what the token's bytes decide is cached. On every request, hit or
+// not, the clock is checked against exp, nbf and iat (with the leeway);
+// the blocklist, the token's session, its type and the guard's policies
+// are consulted as without a cache, so a revoked token is refused at once.
+// Nothing but a successful verification is cached. A token verified by a
+// key set's key is used from the cache only while the set still returns
+// that key (a removed or replaced key makes the next request verify
+// afresh; a set that cannot answer denies, 503). Each request gets its own
+// copy of the claims, so a handler that changes them changes only its own.
+//
+// The cache holds at most entries tokens and at most entries × 2 KiB of
+// tokens, claims and bookkeeping (tokens longer than 4 KiB are never
+// kept); past either bound the least recently hit entries go (CLOCK).
+// Lookups take a read lock of one of up to 64 shards. entries must be from
+// 1 to 1,048,576.
+func WithVerificationCache(entries int) Option {
+	return optionFunc(func(c *config) {
+		if entries < 1 || entries > maxCacheEntries {
+			c.errorf("verification cache of %d entries out of range [1, %d]", entries, maxCacheEntries)
+			return
+		}
+		c.cacheSize = entries
 	})
 }
 

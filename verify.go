@@ -91,13 +91,83 @@ func (ps policySet) String() string {
 // check verifies a located token and applies the type requirement; the
 // caller then applies CSRF, the blocklist and the policies.
 func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, error) {
-	if len(tok) > e.cfg.maxToken {
-		return nil, newError(ErrTokenTooLarge, nil)
-	}
-	c, err := e.parse(ctx, tok)
-	if err != nil {
+	c := new(Claims)
+	if err := e.checkInto(ctx, tok, ps, c); err != nil {
 		return nil, err
 	}
+	return c, nil
+}
+
+// checkInto is check decoding into c, which must be zero; on error c
+// holds nothing of use.
+func (e *engine) checkInto(ctx context.Context, tok string, ps policySet, c *Claims) error {
+	if len(tok) > e.cfg.maxToken {
+		return newError(ErrTokenTooLarge, nil)
+	}
+	vc := e.cache
+	if vc != nil {
+		if ent := vc.get(tok); ent != nil {
+			ok, err := e.stillVerified(ctx, ent)
+			if err != nil {
+				return err
+			}
+			if ok {
+				copyClaims(c, &ent.c)
+				err := e.admissible(c, ps)
+				if errors.Is(err, ErrExpired) {
+					vc.drop(ent)
+				}
+				return err
+			}
+			vc.drop(ent)
+		}
+	}
+	var by *verifiedBy
+	if len(e.cfg.keySets) == 0 {
+		if err := e.keys.parse(tok, e.cfg.maxScopes, c); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if by, err = e.parseExternal(ctx, tok, c); err != nil {
+			return err
+		}
+	}
+	if err := e.admissible(c, ps); err != nil {
+		return err
+	}
+	if vc != nil && c.Type == Access {
+		vc.put(tok, c, by, e.cfg.now())
+	}
+	return nil
+}
+
+// stillVerified reports whether a cached verification still stands: the
+// Auth's own keys never change, but a key set may have dropped or
+// replaced the key that verified the token (false: verify it again). A set
+// that cannot answer now fails the request closed, as it would uncached.
+func (e *engine) stillVerified(ctx context.Context, ent *cacheEntry) (bool, error) {
+	by := ent.by
+	if by == nil {
+		return true, nil
+	}
+	keys, err := by.set.keys(ctx, by.key.KID)
+	if err != nil {
+		return false, newError(ErrUnavailable, fmt.Errorf("key set of %q: %w", bound(by.set.iss, maxLogPath), err))
+	}
+	for _, pk := range keys {
+		if pk.KID == by.key.KID && pk.Alg == by.key.Alg && sameKey(pk.Key, by.key.Key) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+var errTicket = errors.New("a WebSocket ticket is not a bearer token")
+
+// admissible applies ps's type requirement to verified claims, then the
+// time, issuer and audience checks.
+func (e *engine) admissible(c *Claims, ps policySet) error {
 	// The type before the times: a token of the wrong type is that first,
 	// whatever its age, so that (for instance) an expired access token sent
 	// beside a refresh token is skipped by the refresh endpoint, not fatal.
@@ -105,16 +175,13 @@ func (e *engine) check(ctx context.Context, tok string, ps policySet) (*Claims, 
 	case c.Type == ticketType:
 		// Only the handshake redeems tickets; no guard or Verify admits one,
 		// whatever its policies mention.
-		return nil, newError(ErrAccessRequired, errors.New("a WebSocket ticket is not a bearer token"))
+		return newError(ErrAccessRequired, errTicket)
 	case ps.implicitAccess && c.Type != Access:
-		return nil, newError(ErrAccessRequired, nil)
+		return newError(ErrAccessRequired, nil)
 	case ps.requireRefresh && c.Type != Refresh:
-		return nil, newError(ErrRefreshRequired, nil)
+		return newError(ErrRefreshRequired, nil)
 	}
-	if err := e.validate(c); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return e.validate(c)
 }
 
 // validate checks time, issuer and audience.
@@ -170,9 +237,9 @@ func (e *engine) validateParties(c *Claims) error {
 
 // admit is the last step every path shares once a token is verified: the
 // blocklist (token, family, session), the token's session, then the
-// policies on a context that carries c (built by newCtx) and r (nil
+// policies on a context that carries c (st bound to ctx) and r (nil
 // outside a request), which it returns.
-func (e *engine) admit(ctx context.Context, r *http.Request, c *Claims, ps policySet, newCtx func(context.Context, *Claims) context.Context) (context.Context, error) {
+func (e *engine) admit(ctx context.Context, r *http.Request, c *Claims, ps policySet, st stateSlot) (context.Context, error) {
 	if err := e.revoked(ctx, c); err != nil {
 		return nil, err
 	}
@@ -180,7 +247,7 @@ func (e *engine) admit(ctx context.Context, r *http.Request, c *Claims, ps polic
 	if err != nil {
 		return nil, err
 	}
-	ctx = newCtx(ctx, c)
+	ctx = st.bind(ctx, c)
 	if rc, ok := ctx.(requestCarrier); ok && r != nil {
 		rc.setRequest(r) // for RequestFrom, in policies and handlers
 	}

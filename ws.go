@@ -194,7 +194,7 @@ func (g *Guard) NewContext(ctx context.Context, c *Claims) context.Context {
 		}
 		return ctx
 	}
-	if g == nil || g.newCtx == nil {
+	if g == nil || g.newSlot == nil {
 		return ctx
 	}
 	w := g.live.forClaims(c)
@@ -203,7 +203,7 @@ func (g *Guard) NewContext(ctx context.Context, c *Claims) context.Context {
 		ctx, cancel = context.WithCancelCause(ctx)
 		context.AfterFunc(w.ctx, func() { cancel(context.Cause(w.ctx)) })
 	}
-	return g.newCtx(ctx, c)
+	return g.newSlot().bind(ctx, c)
 }
 
 // pickWS is pick for a handshake: it returns the guard whose answer it is.
@@ -272,7 +272,7 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 			return nil, newError(ErrCrossOrigin, err)
 		}
 	}
-	if _, err := e.admit(ctx, r, c, g.ps, g.newCtx); err != nil {
+	if _, err := e.admit(ctx, r, c, g.ps, g.newSlot()); err != nil {
 		return nil, asError(err).withClaims(c)
 	}
 	if ticketID != "" {

@@ -41,7 +41,7 @@ func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token 
 		err = newError(ErrForbidden, errOtherSubject)
 	}
 	if err == nil {
-		_, err = g.e.admit(ctx, nil, c, g.ps, g.newCtx)
+		_, err = g.e.admit(ctx, nil, c, g.ps, g.newSlot())
 	}
 	if err != nil {
 		e := asError(err)

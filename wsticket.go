@@ -62,7 +62,7 @@ func (e *engine) readTicket(tok string) (*Claims, string, error) {
 	if len(tok) > e.cfg.maxToken {
 		return nil, "", newError(ErrTokenTooLarge, nil)
 	}
-	c, err := e.keys.parse(tok, e.cfg.maxScopes)
+	c, err := e.keys.parseNew(tok, e.cfg.maxScopes)
 	if err != nil {
 		return nil, "", err
 	}

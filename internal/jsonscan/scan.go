@@ -403,9 +403,14 @@ func (sc *Scanner[S]) Number() (float64, error) {
 	return f, nil
 }
 
-// StringArray reads an array of strings, at most max elements. null is not
-// accepted here; callers check Null first where it is allowed.
-func (sc *Scanner[S]) StringArray(max int) ([]S, error) {
+// StringArray reads an array of strings, at most max elements. An empty
+// array gives a non-nil empty slice. null is not accepted here; callers
+// check Null first where it is allowed.
+func (sc *Scanner[S]) StringArray(max int) ([]S, error) { return sc.AppendStrings(nil, max) }
+
+// AppendStrings is StringArray appending to dst (nil, or an empty slice
+// with room to spare, so that a short array needs no allocation).
+func (sc *Scanner[S]) AppendStrings(dst []S, max int) ([]S, error) {
 	sc.skipSpace()
 	if sc.i >= len(sc.s) {
 		return nil, ErrSyntax
@@ -418,12 +423,14 @@ func (sc *Scanner[S]) StringArray(max int) ([]S, error) {
 	}
 	sc.i++
 	sc.skipSpace()
+	out := dst[:0]
+	if out == nil {
+		out = []S{}
+	}
 	if sc.i < len(sc.s) && sc.s[sc.i] == ']' {
 		sc.i++
-		return []S{}, nil
+		return out, nil
 	}
-	// Count elements first so the slice is allocated once at its size.
-	out := make([]S, 0, sc.countElements())
 	for {
 		if len(out) == max {
 			return nil, ErrCount
@@ -447,26 +454,6 @@ func (sc *Scanner[S]) StringArray(max int) ([]S, error) {
 			return nil, ErrSyntax
 		}
 	}
-}
-
-// countElements estimates the number of elements of a flat string array by
-// counting commas outside strings up to the closing bracket. It is only a
-// capacity hint; StringArray validates.
-func (sc *Scanner[S]) countElements() int {
-	n, inStr := 1, false
-	for j := sc.i; j < len(sc.s) && n < 64; j++ {
-		switch c := sc.s[j]; {
-		case inStr && c == '\\':
-			j++
-		case c == '"':
-			inStr = !inStr
-		case !inStr && c == ',':
-			n++
-		case !inStr && c == ']':
-			return n
-		}
-	}
-	return n
 }
 
 // Skip validates and consumes any value, returning its raw text.

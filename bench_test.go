@@ -2,12 +2,19 @@ package authx_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/base64"
+	"math/big"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +35,10 @@ import (
 // Compare with benchstat, or read ns/op and allocs/op side by side:
 //
 //	go test -run '^$' -bench 'Guard|Floor' -benchmem -count 6 .
+//
+// BenchmarkCryptoFloor is the signature check alone, and
+// Guard/<alg>/cache-hit a guard with WithVerificationCache. The README's
+// "Speed" table is made from one such run by internal/benchtable.
 
 var benchNow = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -82,13 +93,16 @@ func BenchmarkGuard(b *testing.B) {
 		guard := a.Require().Wrap(okHandler)
 		valid := authtest.Token(b, a, "alice", authx.Grant("reports:read"))
 		expired := authtest.ExpiredToken(b, a, "alice")
+		cached := cachedGuard(b, k)
 		for _, tc := range []struct {
 			name, tok string
+			guard     http.Handler
 			want      int
 		}{
-			{"valid", valid, http.StatusOK},
-			{"expired", expired, http.StatusUnauthorized},
-			{"no-token", "", http.StatusUnauthorized},
+			{"valid", valid, guard, http.StatusOK},
+			{"expired", expired, guard, http.StatusUnauthorized},
+			{"no-token", "", guard, http.StatusUnauthorized},
+			{"cache-hit", cached.tok, cached.guard, http.StatusOK},
 		} {
 			b.Run(k.alg+"/"+tc.name, func(b *testing.B) {
 				r, err := http.NewRequest(http.MethodGet, "/", nil)
@@ -101,11 +115,78 @@ func BenchmarkGuard(b *testing.B) {
 				w := &nopWriter{h: make(http.Header)}
 				b.ReportAllocs()
 				for b.Loop() {
-					guard.ServeHTTP(w, r)
+					tc.guard.ServeHTTP(w, r)
 				}
 				if w.code != tc.want {
 					b.Fatalf("status %d, want %d", w.code, tc.want)
 				}
+			})
+		}
+	}
+}
+
+// cachedGuard returns a guard of an Auth with WithVerificationCache(10000)
+// whose cache holds 1000 other tokens, and a token it holds too.
+func cachedGuard(b *testing.B, k benchKey) (out struct {
+	guard http.Handler
+	tok   string
+}) {
+	b.Helper()
+	clock := authtest.NewClock(benchNow)
+	a, err := authx.New[string](authx.WithSigningKey(k.alg, k.sign), authx.WithClock(clock.Now), authx.WithVerificationCache(10000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 1000 {
+		if _, err := a.Verify(ctx, authtest.Token(b, a, "user-"+strconv.Itoa(i), authx.Grant("reports:read"))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	out.tok = authtest.Token(b, a, "alice", authx.Grant("reports:read"))
+	if _, err := a.Verify(ctx, out.tok); err != nil {
+		b.Fatal(err)
+	}
+	out.guard = a.Require().Wrap(okHandler)
+	return out
+}
+
+// BenchmarkGuardParallel: valid tokens through one shared guard from every
+// core (-cpu 1,2,…), uncached and cached, so that shared state contends.
+func BenchmarkGuardParallel(b *testing.B) {
+	for _, k := range benchKeys(b)[:2] { // HS256, ES256
+		clock := authtest.NewClock(benchNow)
+		a, err := authx.New[string](authx.WithSigningKey(k.alg, k.sign), authx.WithClock(clock.Now))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cached := cachedGuard(b, k)
+		for _, tc := range []struct {
+			name, tok string
+			guard     http.Handler
+		}{
+			{"valid", authtest.Token(b, a, "alice", authx.Grant("reports:read")), a.Require().Wrap(okHandler)},
+			{"cache-hit", cached.tok, cached.guard},
+		} {
+			b.Run(k.alg+"/"+tc.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					r, err := http.NewRequest(http.MethodGet, "/", nil)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					r.Header.Set("Authorization", "Bearer "+tc.tok)
+					w := &nopWriter{h: make(http.Header)}
+					ran := false
+					for pb.Next() {
+						tc.guard.ServeHTTP(w, r)
+						ran = true
+					}
+					if ran && w.code != http.StatusOK {
+						b.Errorf("status %d", w.code)
+					}
+				})
 			})
 		}
 	}
@@ -194,6 +275,74 @@ func BenchmarkFloor(b *testing.B) {
 			okHandler.ServeHTTP(w, r)
 		}
 	})
+}
+
+// BenchmarkCryptoFloor is the signature check alone, on the same token as
+// Guard/<alg>/valid: what no verifier can go below.
+//
+//	HS256: split at the dots, decode the signature, HMAC-SHA256 with reused
+//	       state, hmac.Equal
+//	ES256: SHA-256 and ecdsa.VerifyASN1 (the signature already DER)
+//	EdDSA: ed25519.Verify
+//	RS256: SHA-256 and rsa.VerifyPKCS1v15
+func BenchmarkCryptoFloor(b *testing.B) {
+	for _, k := range benchKeys(b) {
+		clock := authtest.NewClock(benchNow)
+		a, err := authx.New[string](authx.WithSigningKey(k.alg, k.sign), authx.WithClock(clock.Now))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok := authtest.Token(b, a, "alice", authx.Grant("reports:read"))
+		d := strings.LastIndexByte(tok, '.')
+		input := []byte(tok[:d])
+		sig, err := base64.RawURLEncoding.DecodeString(tok[d+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		var check func() bool
+		switch k.alg {
+		case "HS256":
+			mac := hmac.New(sha256.New, k.ver.([]byte))
+			sum := make([]byte, 0, sha256.Size)
+			buf := make([]byte, 64)
+			check = func() bool {
+				d1 := strings.IndexByte(tok, '.')
+				d2 := d1 + 1 + strings.IndexByte(tok[d1+1:], '.')
+				n, err := base64.RawURLEncoding.Decode(buf, []byte(tok[d2+1:]))
+				mac.Reset()
+				mac.Write(input)
+				sum = mac.Sum(sum[:0])
+				return err == nil && hmac.Equal(sum, buf[:n])
+			}
+		case "ES256":
+			der, err := asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])})
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub := k.ver.(*ecdsa.PublicKey)
+			check = func() bool {
+				h := sha256.Sum256(input)
+				return ecdsa.VerifyASN1(pub, h[:], der)
+			}
+		case "EdDSA":
+			pub := k.ver.(ed25519.PublicKey)
+			check = func() bool { return ed25519.Verify(pub, input, sig) }
+		case "RS256":
+			pub := k.ver.(*rsa.PublicKey)
+			check = func() bool {
+				h := sha256.Sum256(input)
+				return rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig) == nil
+			}
+		}
+		b.Run(k.alg, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !check() {
+					b.Fatal("the signature does not verify")
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkVerify measures a.Verify alone (no HTTP), HS256.

@@ -495,7 +495,7 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 		}
 	}
 	if s.ticketFor != nil {
-		c.ticketJTI, c.ticketExp = s.ticketFor.ID, s.ticketFor.ExpiresAt
+		c.ticket = &ticketClaims{JTI: s.ticketFor.ID, Exp: s.ticketFor.ExpiresAt}
 	}
 	if typ == Access || typ == ticketType {
 		c.Fresh = s.fresh

@@ -66,13 +66,14 @@ func (e *engine) readTicket(tok string) (*Claims, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if c.Type != ticketType || c.ticketJTI == "" || c.ticketExp.IsZero() {
+	t := c.ticket
+	if c.Type != ticketType || t == nil || t.JTI == "" || t.Exp.IsZero() {
 		return nil, "", newError(ErrMalformed, errors.New("not a WebSocket ticket"))
 	}
 	// The ticket's own window (exp), without the iat check: a ticket
 	// carries the access token's iat.
 	now, lee := e.cfg.now(), e.cfg.leeway
-	if !now.Before(c.ExpiresAt.Add(lee)) || !now.Before(c.ticketExp.Add(lee)) {
+	if !now.Before(c.ExpiresAt.Add(lee)) || !now.Before(t.Exp.Add(lee)) {
 		return nil, "", newError(ErrExpired, nil)
 	}
 	if err := e.validateParties(c); err != nil {
@@ -80,9 +81,9 @@ func (e *engine) readTicket(tok string) (*Claims, string, error) {
 	}
 	access := c.Clone()
 	access.Type = Access
-	access.ID = c.ticketJTI
-	access.ExpiresAt = c.ticketExp
-	access.ticketJTI, access.ticketExp = "", time.Time{}
+	access.ID = t.JTI
+	access.ExpiresAt = t.Exp
+	access.ticket = nil
 	return access, c.ID, nil
 }
 

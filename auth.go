@@ -79,6 +79,7 @@ func New[T any](opts ...Option) (*Auth[T], error) {
 		}
 	}
 	e.keys.external = len(cfg.keySets) > 0
+	e.keys.learnHeaders()
 	e.canned = cannedDenials(cfg.realm, cfg.scheme)
 	bl := cfg.blocklist
 	if bl == nil {

@@ -98,3 +98,36 @@ func TestVerifyECDSAAgreesWithGolangJWT(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownHeaders: the header segment of each configured key's tokens is
+// answered from memory, with what decodeHeader answers.
+func TestKnownHeaders(t *testing.T) {
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New[string](WithSecret([]byte("0123456789abcdef0123456789abcdef")), WithKeyID("k1"),
+		WithVerificationKey("k2", "ES256", &other.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.e.keys.known) != 2 {
+		t.Fatalf("%d known headers, want 2", len(a.e.keys.known))
+	}
+	tok, err := a.CreateAccessToken("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := tok[:strings.IndexByte(tok, '.')]
+	hit := false
+	for _, k := range a.e.keys.known {
+		hit = hit || k.seg == seg
+		h, err := a.e.keys.decodeHeader(k.seg, nil)
+		if err != nil || h != k.h {
+			t.Errorf("known header %q: %+v, decodeHeader says %+v, %v", k.seg, k.h, h, err)
+		}
+	}
+	if !hit {
+		t.Errorf("the token's header %q is not known", seg)
+	}
+}

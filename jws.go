@@ -76,15 +76,6 @@ func splitToken(tok string) (d1, d2 int, err error) {
 	return d1, d2, nil
 }
 
-// jwsHeader is what authx reads from a token header.
-type jwsHeader struct {
-	alg    string   // one of the supported algorithm names, interned
-	hasKID bool     // the header names a kid
-	key    *keySpec // the key with that kid, nil if none is configured
-	kid    string   // the kid, kept only when key sets may be asked (keyring.external)
-	atJWT  bool     // typ is at+jwt (RFC 9068), accepted only when keyring.external
-}
-
 // decodeHeader strictly decodes and checks the protected header, looking up
 // the kid in kr. buf is scratch space for the decoded JSON; nothing returned
 // refers to it, so it can live on the caller's stack.
@@ -192,6 +183,41 @@ func (kr *keyring) decodeHeader(seg string, buf []byte) (jwsHeader, error) {
 	return h, nil
 }
 
+// maxKnownHeaders bounds the headers learnHeaders remembers (a linear
+// search: each costs a string comparison on a miss).
+const maxKnownHeaders = 4
+
+// learnHeaders remembers what decodeHeader answers for the header
+// segments the configured keys' tokens carry (appendHeader's, without
+// extra fields), so that such a token's header costs one comparison.
+// decodeHeader depends only on the segment and kr, which no longer
+// changes: the answer is the same.
+func (kr *keyring) learnHeaders() {
+	keys := append([]*keySpec(nil), kr.noKID...)
+	for _, k := range kr.byKID {
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
+		if len(kr.known) == maxKnownHeaders {
+			return
+		}
+		seg := b64enc.EncodeToString(appendHeader(nil, k.alg, k.kid, nil))
+		if h, err := kr.decodeHeader(seg, nil); err == nil {
+			kr.known = append(kr.known, knownHeader{seg, h})
+		}
+	}
+}
+
+// header decodes a header segment, answering a known one from memory.
+func (kr *keyring) header(seg string, buf []byte) (jwsHeader, error) {
+	for i := range kr.known {
+		if kr.known[i].seg == seg {
+			return kr.known[i].h, nil
+		}
+	}
+	return kr.decodeHeader(seg, buf)
+}
+
 // internAlg maps an alg header value to the configured algorithm's name
 // without allocating, or "" if it is not one authx supports.
 func internAlg(v []byte) string {
@@ -236,7 +262,7 @@ func (kr *keyring) parse(tok string, maxScopes int, c *Claims) error {
 		return newError(ErrMalformed, err)
 	}
 	var hbuf [headerScratch]byte
-	h, err := kr.decodeHeader(tok[:d1], hbuf[:])
+	h, err := kr.header(tok[:d1], hbuf[:])
 	if err != nil {
 		return newError(ErrMalformed, err)
 	}

@@ -359,6 +359,23 @@ type keyring struct {
 	byKID    map[string]*keySpec
 	noKID    []*keySpec // keys without a kid, the signing key first
 	external bool       // key sets are configured (WithKeySet): headers keep their kid, at+jwt is read
+	known    []knownHeader
+}
+
+// jwsHeader is what authx reads from a token header.
+type jwsHeader struct {
+	alg    string   // one of the supported algorithm names, interned
+	hasKID bool     // the header names a kid
+	key    *keySpec // the key with that kid, nil if none is configured
+	kid    string   // the kid, kept only when key sets may be asked (keyring.external)
+	atJWT  bool     // typ is at+jwt (RFC 9068), accepted only when keyring.external
+}
+
+// knownHeader is a header segment that decodeHeader has answered already:
+// the one each configured key's tokens carry (learnHeaders).
+type knownHeader struct {
+	seg string
+	h   jwsHeader
 }
 
 func (kr *keyring) add(k *keySpec) error {

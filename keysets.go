@@ -43,7 +43,7 @@ func (e *engine) parseExternal(ctx context.Context, tok string, c *Claims) (*ver
 		return nil, newError(ErrMalformed, err)
 	}
 	var hbuf [headerScratch]byte
-	h, err := e.keys.decodeHeader(tok[:d1], hbuf[:])
+	h, err := e.keys.header(tok[:d1], hbuf[:])
 	if err != nil {
 		return nil, newError(ErrMalformed, err)
 	}

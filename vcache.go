@@ -5,8 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/subtle"
-	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,15 +32,23 @@ const (
 // claims. Hits take a shard's read lock only, so concurrent hits do not
 // serialise; eviction is CLOCK (an entry hit since the hand last passed
 // is spared once), bounded per insertion.
+//
+// The shard is chosen by the token's last characters (its signature's,
+// which no one can choose for a token that verifies), and the entry by a
+// map keyed by the token itself: Go's map hashes the key with a per-map
+// random seed and then compares the whole token, so a hit is exactly the
+// bytes that were verified. That final comparison is not constant-time,
+// and need not be: it runs only on a token whose seeded hash equals a
+// cached token's, which for any other token is a 2^-64 accident the
+// attacker can neither aim for nor observe.
 type verifyCache struct {
-	seed   maphash.Seed
 	shards []cacheShard
-	mask   uint64
+	mask   int
 }
 
 type cacheShard struct {
 	mu       sync.RWMutex
-	m        map[uint64]*cacheEntry // by the token's maphash
+	m        map[string]*cacheEntry // by the token
 	ring     []*cacheEntry          // CLOCK order; nil: a free slot
 	hand     int
 	bytes    int
@@ -53,8 +59,7 @@ type cacheShard struct {
 // cacheEntry is one verified token. c is never handed out: hits copy it
 // (copyClaims), so a handler that writes to its claims writes to its own.
 type cacheEntry struct {
-	hash uint64
-	tok  string      // the token, compared in constant time on a hit
+	tok  string      // the token (a copy), the entry's key
 	c    Claims      // as verified, before the request-specific checks
 	by   *verifiedBy // the key set and key that verified it; nil: the Auth's own keys
 	size int
@@ -76,27 +81,33 @@ func newVerifyCache(entries int) *verifyCache {
 	for n < 64 && n*16 <= entries {
 		n *= 2
 	}
-	vc := &verifyCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, n), mask: uint64(n - 1)}
+	vc := &verifyCache{shards: make([]cacheShard, n), mask: n - 1}
 	for i := range vc.shards {
 		per := entries / n
 		if i < entries%n {
 			per++
 		}
-		vc.shards[i] = cacheShard{m: make(map[uint64]*cacheEntry, per), ring: make([]*cacheEntry, per), maxBytes: per * cacheBytesPerEntry}
+		vc.shards[i] = cacheShard{m: make(map[string]*cacheEntry, per), ring: make([]*cacheEntry, per), maxBytes: per * cacheBytesPerEntry}
 	}
 	return vc
 }
 
-func (vc *verifyCache) shard(h uint64) *cacheShard { return &vc.shards[(h>>32^h)&vc.mask] }
+// shard returns tok's shard, by two characters of its signature: the last
+// but one and the one before (the very last carries as few as 2 bits).
+func (vc *verifyCache) shard(tok string) *cacheShard {
+	if len(tok) < 3 {
+		return &vc.shards[0]
+	}
+	return &vc.shards[(int(tok[len(tok)-2])+31*int(tok[len(tok)-3]))&vc.mask]
+}
 
 // get returns the entry for tok, or nil.
 func (vc *verifyCache) get(tok string) *cacheEntry {
-	h := maphash.String(vc.seed, tok)
-	sh := vc.shard(h)
+	sh := vc.shard(tok)
 	sh.mu.RLock()
-	ent := sh.m[h]
+	ent := sh.m[tok]
 	sh.mu.RUnlock()
-	if ent == nil || len(ent.tok) != len(tok) || subtle.ConstantTimeCompare(view(ent.tok), view(tok)) != 1 {
+	if ent == nil {
 		return nil
 	}
 	if !ent.ref.Load() {
@@ -112,16 +123,16 @@ func (vc *verifyCache) put(tok string, c *Claims, by *verifiedBy, now time.Time)
 		return
 	}
 	// A copy: tok may be cut from a long Cookie header.
-	ent := &cacheEntry{hash: maphash.String(vc.seed, tok), tok: strings.Clone(tok), by: by,
+	ent := &cacheEntry{tok: strings.Clone(tok), by: by,
 		size: len(tok) + len(tok)*3/4 + cacheEntryOverhead}
 	copyClaims(&ent.c, c)
-	sh := vc.shard(ent.hash)
+	sh := vc.shard(tok)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if len(sh.ring) == 0 || ent.size > sh.maxBytes {
 		return
 	}
-	if old := sh.m[ent.hash]; old != nil {
+	if old := sh.m[tok]; old != nil {
 		sh.remove(old)
 	}
 	slot := -1
@@ -143,23 +154,23 @@ func (vc *verifyCache) put(tok string, c *Claims, by *verifiedBy, now time.Time)
 	}
 	ent.slot = slot
 	sh.ring[slot] = ent
-	sh.m[ent.hash] = ent
+	sh.m[ent.tok] = ent
 	sh.bytes += ent.size
 }
 
 // drop forgets ent, if it is still cached (a hit found it expired, or its
 // key gone).
 func (vc *verifyCache) drop(ent *cacheEntry) {
-	sh := vc.shard(ent.hash)
+	sh := vc.shard(ent.tok)
 	sh.mu.Lock()
-	if sh.m[ent.hash] == ent {
+	if sh.m[ent.tok] == ent {
 		sh.remove(ent)
 	}
 	sh.mu.Unlock()
 }
 
 func (sh *cacheShard) remove(ent *cacheEntry) {
-	delete(sh.m, ent.hash)
+	delete(sh.m, ent.tok)
 	sh.ring[ent.slot] = nil
 	sh.bytes -= ent.size
 }

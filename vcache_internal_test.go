@@ -125,3 +125,25 @@ func mustToken(t *testing.T, a *Auth[string], sub, data string) string {
 	}
 	return tok
 }
+
+// Tokens spread over the shards: no shard holds more than three times its
+// share of 6400 random tokens.
+func TestVerificationCacheShards(t *testing.T) {
+	a := cacheTestAuth(t, WithVerificationCache(1<<16))
+	vc := a.e.cache
+	if len(vc.shards) != 64 {
+		t.Fatalf("%d shards, want 64", len(vc.shards))
+	}
+	count := map[*cacheShard]int{}
+	for i := range 6400 {
+		count[vc.shard(mustToken(t, a, fmt.Sprintf("u%d", i), ""))]++
+	}
+	for sh, n := range count {
+		if n > 3*100 {
+			t.Errorf("shard %p holds %d of 6400 tokens", sh, n)
+		}
+	}
+	if len(count) < 60 {
+		t.Errorf("tokens went to %d of 64 shards", len(count))
+	}
+}

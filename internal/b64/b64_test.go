@@ -260,3 +260,14 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecode(b *testing.B) {
+	src := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat(`{"sub":"alice","jti":"x"}`, 8)))
+	dst := make([]byte, DecodedLen(len(src)))
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := Decode(dst, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

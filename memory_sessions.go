@@ -83,6 +83,14 @@ func (m *MemorySessionStore) forget(id, subject string) {
 	}
 }
 
+// len returns the number of sessions held, expired ones not yet swept
+// included.
+func (m *MemorySessionStore) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.byID)
+}
+
 // live returns the unexpired session id; the lock is held.
 func (m *MemorySessionStore) live(id string) (SessionInfo, bool) {
 	s, ok := m.byID[id]

@@ -100,7 +100,7 @@ func TestMemoryStoresStayBounded(t *testing.T) {
 					len: func() int { return authx.MemorySessionStoreLen(ss) },
 				}
 			},
-			wantMax: 2*perRound + 64, reason: "swept when doubled since the last sweep",
+			wantMax: 2*perRound + 64, reason: "each Create examines two sessions of its shard, forgetting the expired",
 		},
 		{
 			name: "MemoryRateLimiter",

@@ -2,6 +2,8 @@ package authx_test
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +77,30 @@ func TestMemoryStoresStayBounded(t *testing.T) {
 				}
 			},
 			wantMax: 2*perRound + 64, reason: "swept when doubled since the last sweep",
+		},
+		{
+			name: "MemorySessionStore",
+			store: func(clock *authtest.Clock) boundedStore {
+				ss := authx.NewMemorySessionStore(clock.Now)
+				return boundedStore{
+					add: func(t *testing.T, id string) {
+						now := clock.Now()
+						in := authx.SessionInfo{ID: id, Subject: "sub-" + id[len(id)-1:], CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+						if err := ss.Create(t.Context(), in); err != nil {
+							t.Fatal(err)
+						}
+					},
+					live: func(t *testing.T, id string) bool {
+						got, ok, err := ss.Get(t.Context(), id)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return ok && got.Active
+					},
+					len: func() int { return authx.MemorySessionStoreLen(ss) },
+				}
+			},
+			wantMax: 2*perRound + 64, reason: "each Create examines two sessions of its shard, forgetting the expired",
 		},
 		{
 			name: "MemoryRateLimiter",
@@ -301,5 +327,77 @@ func TestMemoryRateLimiterHugeLimitsSurviveSweeps(t *testing.T) {
 				t.Errorf("victim after draining its %d events and 5000 other keys: allowed, want refused (%s)", tt.limit.Burst, tt.reason)
 			}
 		})
+	}
+}
+
+// TestMemorySessionStoreRevokeAllEndsWhatWasSeen: "log out everywhere"
+// ends every session of the subject that a request could have found live
+// before it began, even one whose Create has not returned yet: a session
+// is indexed by its subject in the same step as it becomes visible, never
+// after, or a RevokeAll between the two would miss a session already in
+// use.
+func TestMemorySessionStoreRevokeAllEndsWhatWasSeen(t *testing.T) {
+	t.Parallel()
+	clock := authtest.NewClock(testNow)
+	ss := authx.NewMemorySessionStore(clock.Now)
+	ctx := t.Context()
+	const creators, perCreator = 4, 250
+	seen := make(chan string, creators*perCreator) // found live by a request
+	var wg sync.WaitGroup
+	for c := range creators {
+		wg.Go(func() {
+			for i := range perCreator {
+				id := fmt.Sprintf("s-%d-%d", c, i)
+				found := make(chan struct{})
+				go func() { // a request using the session as soon as it is there
+					defer close(found)
+					for {
+						if s, ok, err := ss.Get(ctx, id); err != nil || ok {
+							if ok && s.Active {
+								seen <- id
+							}
+							return
+						}
+						runtime.Gosched()
+					}
+				}()
+				now := clock.Now()
+				if err := ss.Create(ctx, authx.SessionInfo{ID: id, Subject: "crowd", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+					t.Errorf("Create(%s): %v", id, err)
+				}
+				<-found
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var before []string
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		for drained := false; !drained; {
+			select {
+			case id := <-seen:
+				before = append(before, id)
+			default:
+				drained = true
+			}
+		}
+		if _, err := ss.RevokeAll(ctx, "crowd"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range before {
+			if s, ok, err := ss.Get(ctx, id); err != nil || !ok || s.Active {
+				t.Fatalf("session %s, found live before RevokeAll(crowd) began, after it: found %v, active %v, %v; want found, inactive", id, ok, s.Active, err)
+			}
+		}
+		before = before[:0] // inactive now: they stay so
+		runtime.Gosched()
+	}
+	if got, err := ss.List(ctx, "crowd"); err != nil || len(got) != 0 {
+		t.Errorf("List(crowd) after the last RevokeAll = %d sessions, %v; want none", len(got), err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -152,8 +153,14 @@ type mapShard[K comparable, V any] struct {
 	m    map[K]V
 	keys []shardKey[K, V] // m's keys, in no order, walked by the sweep
 	next int              // the sweep's position in keys
+	n    atomic.Int32     // len(m), written under mu, read without it (empty)
 	_    [64]byte
 }
+
+// empty reports, without the lock, whether the part holds nothing: a
+// reader that finds it empty need not lock it. An entry counts from before
+// the write that added it unlocks until after the one that removes it.
+func (sh *mapShard[K, V]) empty() bool { return sh.n.Load() == 0 }
 
 // shardKey is one of a part's keys with a hint of its value: the value
 // when it was added or last examined. The sweep reads the hint, not the map,
@@ -182,6 +189,7 @@ func (s *shardedMap[K, V]) shard(key K) *mapShard[K, V] {
 // add stores v under key, which the part does not hold; the lock is held.
 // A string key is kept as given: callers copy a key cut from a token.
 func (sh *mapShard[K, V]) add(key K, v V) {
+	sh.n.Add(1)
 	sh.m[key] = v
 	sh.keys = append(sh.keys, shardKey[K, V]{key, v})
 }
@@ -207,6 +215,7 @@ func (sh *mapShard[K, V]) sweep(now time.Time, lapsed func(V, time.Time) bool) {
 			continue
 		}
 		delete(sh.m, e.k)
+		sh.n.Add(-1)
 		last := len(sh.keys) - 1
 		sh.keys[sh.next] = sh.keys[last]
 		sh.keys[last] = shardKey[K, V]{}

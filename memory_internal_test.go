@@ -305,3 +305,41 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestShardedMapCountsItsEntries: each part's lock-free count (empty) is
+// its map's length after any mix of adds, replacements and sweeps, so a
+// reader that skips an empty part never skips an entry. A blocklist
+// subject cut-off is found through the fast path's shard.
+func TestShardedMapCountsItsEntries(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	b := NewMemoryBlocklist(func() time.Time { return now })
+	for i := range 5000 {
+		if err := b.Revoke(t.Context(), fmt.Sprint("id-", i%3000), now.Add(time.Duration(i%7)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			now = now.Add(3 * time.Second)
+		}
+	}
+	for i := range b.set.m.shards {
+		sh := &b.set.m.shards[i]
+		if got, want := int(sh.n.Load()), len(sh.m); got != want {
+			t.Errorf("shard %d counts %d entries, holds %d", i, got, want)
+		}
+	}
+	sh := b.subjects.shard("alice")
+	if !sh.empty() {
+		t.Fatal("a subject shard is not empty before any cut-off")
+	}
+	if err := b.RevokeSubject(t.Context(), "alice", now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if sh.empty() {
+		t.Fatal("the subject's shard is empty after its cut-off")
+	}
+	bad, err := b.IsTokenRevoked(t.Context(), TokenCheck{IDs: []string{"x"}, Subject: "alice", IssuedAt: now.Add(-time.Minute)})
+	if err != nil || !bad {
+		t.Errorf("a token issued before alice's cut-off: revoked %v, %v", bad, err)
+	}
+}

@@ -2,6 +2,7 @@ package authx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -120,7 +121,9 @@ func subjectIsString(t reflect.Type) bool {
 // Verify verifies token and applies policies, as a guard would but without
 // a request: signature and algorithm, exp/nbf/iat with leeway, issuer,
 // audience, type (Access unless a policy mentions Refresh), the blocklist,
-// then the policies. Errors are *[Error] values wrapping a sentinel.
+// then the policies. Errors are *[Error] values wrapping a sentinel. A
+// token bound to a key ([BoundToKey], cnf.jkt) is refused ([ErrKeyBound]):
+// without a request there is no proof of the key.
 func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) (*Claims, error) {
 	if err := a.configured(); err != nil {
 		return nil, err
@@ -139,10 +142,28 @@ func (a *Auth[T]) Verify(ctx context.Context, token string, policies ...Policy) 
 	if err != nil {
 		return nil, err
 	}
+	if err := unprovable(c); err != nil {
+		return nil, err
+	}
 	if _, err := a.e.admit(ctx, nil, c, ps, a.newSlot()); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// KeyProof returns the thumbprint of the key r proves its sender holds,
+// by the Auth's [KeyBinding] (the DPoP proof of a login request), for
+// [BoundToKey] on the tokens issued in answer: "" when r proves no key.
+// An invalid proof is an *[Error] to write with [Auth.WriteError] (its
+// Challenge and Header say why); without a KeyBinding it returns "".
+func (a *Auth[T]) KeyProof(r *http.Request) (string, error) {
+	if err := a.configured(); err != nil {
+		return "", err
+	}
+	if r == nil {
+		return "", newError(ErrMisconfigured, errors.New("KeyProof(nil)"))
+	}
+	return a.e.checkBinding(r.Context(), r, "", 0, nil, false)
 }
 
 // Revoke puts the token described by c on the blocklist until it would

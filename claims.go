@@ -54,6 +54,11 @@ type Claims struct {
 	// to, as Python AuthX's AuthManager writes it (see [WithLoginType]);
 	// "" when the token has none.
 	LoginType string
+	// KeyThumbprint (cnf.jkt, RFC 9449 §6) is the RFC 7638 SHA-256
+	// thumbprint of the key the token is bound to: such a token is
+	// admitted only with proof of that key (see [KeyBinding]). "" for a
+	// bearer token.
+	KeyThumbprint string
 
 	data   []rawClaim
 	inl    [inlineStrings]string // backing of short Scopes and a one-string Audience
@@ -107,12 +112,15 @@ const (
 	claimFam    = "fam"
 	// claimLoginType is Python AuthX's login_type (AuthManager).
 	claimLoginType = "login_type"
+	// claimCnf is the confirmation claim (RFC 7800); authx reads its jkt
+	// member (RFC 9449 §6.1).
+	claimCnf = "cnf"
 )
 
 var reservedClaims = [...]string{
 	claimSub, claimJTI, claimIss, claimAud, claimExp, claimIat, claimNbf,
 	claimType, claimFresh, claimScopes, claimCSRF, claimSID, claimFam,
-	claimTicketJTI, claimTicketExp, claimLoginType,
+	claimTicketJTI, claimTicketExp, claimLoginType, claimCnf,
 }
 
 // reservedIndex returns the index of name in reservedClaims, or -1; folded
@@ -181,6 +189,8 @@ func exactReserved(name string) int {
 		return 14
 	case claimLoginType:
 		return 15
+	case claimCnf:
+		return 16
 	}
 	return -1
 }
@@ -390,6 +400,8 @@ func decodeClaimSet(payload string, maxScopes int, c *Claims) (bool, error) {
 			c.FamilyID, err = boundedString(&sc, true)
 		case claimLoginType:
 			c.LoginType, err = boundedString(&sc, true)
+		case claimCnf:
+			c.KeyThumbprint, err = confirmation(&sc)
 		case claimTicketJTI:
 			c.ticketOf().JTI, err = boundedString(&sc, false)
 		case claimTicketExp:
@@ -444,6 +456,72 @@ func boundedString(sc *jsonscan.Scanner[string], nullable bool) (string, error) 
 		return "", errTooLong
 	}
 	return s, nil
+}
+
+var (
+	errCnfMethod  = errors.New(`confirmation other than "jkt" (a key thumbprint) cannot be checked`)
+	errThumbprint = errors.New("jkt is not a base64url SHA-256 thumbprint (43 characters)")
+)
+
+// confirmation reads a cnf claim: an object whose one member is jkt, a
+// SHA-256 JWK thumbprint. Any other confirmation method (x5t#S256, jwk,
+// jku, kid) binds the token to something authx cannot check: the token is
+// refused rather than admitted as a bearer token.
+func confirmation(sc *jsonscan.Scanner[string]) (string, error) {
+	if sc.Peek() != jsonscan.Object {
+		if _, err := sc.Skip(); err != nil {
+			return "", err
+		}
+		return "", jsonscan.ErrType
+	}
+	raw, err := sc.Skip()
+	if err != nil {
+		return "", err
+	}
+	in := jsonscan.New(raw)
+	if err := in.Begin(); err != nil {
+		return "", err
+	}
+	jkt := ""
+	for {
+		key, done, err := in.Next()
+		switch {
+		case err != nil:
+			return "", err
+		case done:
+			if jkt == "" {
+				return "", errCnfMethod
+			}
+			return jkt, nil
+		case key != "jkt":
+			return "", errCnfMethod
+		case jkt != "":
+			return "", errDuplicate
+		}
+		if jkt, err = in.String(); err != nil {
+			return "", err
+		}
+		if !validThumbprint(jkt) {
+			return "", errThumbprint
+		}
+	}
+}
+
+// validThumbprint reports whether s is the unpadded base64url of 32
+// bytes, canonical (its last character carries no stray bits).
+func validThumbprint(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	// 43 characters carry 258 bits: the last one's low 2 bits are unused.
+	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", s[42])
+	return last&3 == 0
 }
 
 // NumericDate bounds: from the epoch to 9999-12-31T23:59:59Z, the last
@@ -576,6 +654,11 @@ func appendClaims(b []byte, c *Claims, data map[string]json.RawMessage) []byte {
 	if c.LoginType != "" {
 		b = append(b, `,"login_type":`...)
 		b = appendString(b, c.LoginType)
+	}
+	if c.KeyThumbprint != "" {
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = appendString(b, c.KeyThumbprint)
+		b = append(b, '}')
 	}
 	if t := c.ticket; t != nil && t.JTI != "" {
 		b = append(b, `,"ati":`...)

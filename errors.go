@@ -49,6 +49,10 @@ var (
 	// [WithLoginType]). Clients get the same answer as for a bad signature
 	// (401 invalid_token), so that it tells no one whose token it is.
 	ErrLoginType = errors.New("authx: token of another login type")
+	// ErrKeyBound: the token is bound to a key (its cnf claim, RFC 7800)
+	// and the request does not prove possession of it: no [KeyBinding]
+	// is configured, or it refused the request. 401 invalid_token.
+	ErrKeyBound = errors.New("authx: token bound to a key the request does not prove")
 	// ErrMissingClaim: a required claim (exp, sub, jti, type) is absent.
 	ErrMissingClaim = errors.New("authx: required claim missing")
 	// ErrExpired: the token's exp is in the past (beyond the leeway).
@@ -132,6 +136,13 @@ type Error struct {
 	// RetryAfter is how long to wait before retrying a rate-limited request
 	// (sent as Retry-After in whole seconds, at least 1).
 	RetryAfter time.Duration
+	// Challenge, when set, is the WWW-Authenticate value sent instead of
+	// the one built from the scheme, realm and code: a [KeyBinding]'s own
+	// (`DPoP error="invalid_dpop_proof"`). It must not hold a token.
+	Challenge string
+	// Header holds further response headers a denial sets (DPoP-Nonce);
+	// nil for none.
+	Header http.Header
 
 	sentinel error
 	jwtErr   error
@@ -221,6 +232,7 @@ var errorTable = []struct {
 	{ErrUnknownKey, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenUnverifiable}},
 	{ErrSignature, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenSignatureInvalid}},
 	{ErrLoginType, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenSignatureInvalid}},
+	{ErrKeyBound, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is bound to a key the request does not prove.", nil}},
 	{ErrMissingClaim, errorInfo{http.StatusUnauthorized, "invalid_token", "The token is invalid.", jwt.ErrTokenRequiredClaimMissing}},
 	{ErrExpired, errorInfo{http.StatusUnauthorized, "token_expired", "The token has expired.", jwt.ErrTokenExpired}},
 	{ErrNotYetValid, errorInfo{http.StatusUnauthorized, "token_not_yet_valid", "The token is not valid yet.", jwt.ErrTokenNotValidYet}},
@@ -364,7 +376,7 @@ func cannedDenials(realm, scheme string) map[error]*canned {
 // unchanged (no scope, no Retry-After, the table's code and message), and
 // reports whether it did.
 func writeCanned(w http.ResponseWriter, m map[error]*canned, e *Error) bool {
-	if e.sentinel == nil || e.Scope != "" || e.RetryAfter > 0 {
+	if e.sentinel == nil || e.Scope != "" || e.RetryAfter > 0 || e.Challenge != "" || e.Header != nil {
 		return false
 	}
 	c := m[e.sentinel]
@@ -404,8 +416,14 @@ type errorBody struct {
 func WriteError(w http.ResponseWriter, realm string, err error) {
 	e := asError(err)
 	h := w.Header()
-	if rfc, ok := e.rfcError(); ok {
+	switch rfc, ok := e.rfcError(); {
+	case e.Challenge != "":
+		h.Set("WWW-Authenticate", e.Challenge)
+	case ok:
 		h.Set("WWW-Authenticate", wwwAuthenticate(e.scheme, realm, rfc, e.Scope))
+	}
+	for k, v := range e.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 	}
 	if e.RetryAfter > 0 || e.Status == http.StatusTooManyRequests {
 		h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(e.RetryAfter), 1), 10))

@@ -286,6 +286,11 @@ func (g *Guard) authenticate(r *http.Request) (context.Context, *Claims, Locatio
 	if err := e.checkInto(ctx, tok, g.ps, c); err != nil {
 		return nil, nil, 0, asError(err)
 	}
+	if c.KeyThumbprint != "" || e.cfg.keyBinding != nil {
+		if _, err := e.checkBinding(ctx, r, tok, loc, c, false); err != nil {
+			return nil, nil, 0, asError(err).withClaims(c)
+		}
+	}
 	if loc == InCookie && !g.ps.noCSRF {
 		if err := e.checkCSRF(r, c); err != nil {
 			return nil, nil, 0, asError(err).withClaims(c)

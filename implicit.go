@@ -206,8 +206,8 @@ func (a *Auth[T]) renewCookie(r *http.Request, delta time.Duration) (string, *Cl
 	if err != nil || c.ExpiresAt.Sub(e.cfg.now()) >= delta {
 		return "", nil
 	}
-	if e.checkCSRF(r, c) != nil || e.revoked(ctx, c) != nil {
-		return "", nil
+	if e.checkCSRF(r, c) != nil || e.revoked(ctx, c) != nil || unprovable(c) != nil {
+		return "", nil // a bound token is renewed by the refresh endpoint, with proof
 	}
 	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
 	if err != nil {

@@ -156,20 +156,35 @@ func (e *engine) fromHeader(r *http.Request) (string, error) {
 	if scheme == "" {
 		return strings.TrimSpace(v), nil // locate applies the size bound
 	}
+	if tok, ok, err := afterScheme(v, scheme); ok || err != nil {
+		return tok, err
+	}
+	if bs := e.bindingScheme(); bs != "" {
+		// A bound token's scheme (DPoP), when a KeyBinding is configured.
+		if tok, ok, err := afterScheme(v, bs); ok || err != nil {
+			return tok, err
+		}
+	}
+	return "", nil
+}
+
+// afterScheme returns the credentials of header value v if it is of
+// scheme, and whether it is.
+func afterScheme(v, scheme string) (string, bool, error) {
 	// The scheme first: a long header of another scheme (Negotiate) is not
 	// ours, whatever its size, and lookup moves on.
 	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
-		return "", nil
+		return "", false, nil
 	}
 	rest := v[len(scheme):]
 	if rest == "" || strings.TrimSpace(rest) == "" {
 		// RFC 6750 §3.1: a request missing a parameter is invalid_request.
-		return "", newError(ErrInvalidRequest, errEmptyBearer)
+		return "", false, newError(ErrInvalidRequest, errEmptyBearer)
 	}
 	if rest[0] != ' ' {
-		return "", nil // "Bearerish …": another scheme
+		return "", false, nil // "Bearerish …": another scheme
 	}
-	return strings.Trim(rest, " "), nil
+	return strings.Trim(rest, " "), true, nil
 }
 
 func (e *engine) fromQuery(r *http.Request) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -67,7 +68,8 @@ type config struct {
 	maxToken    int
 	maxBody     int64
 	maxScopes   int
-	cacheSize   int // WithVerificationCache; 0: no cache
+	cacheSize   int        // WithVerificationCache; 0: no cache
+	keyBinding  KeyBinding // WithKeyBinding; nil: bound tokens are refused
 }
 
 func defaultConfig() config {
@@ -457,6 +459,25 @@ func WithMaxBodySize(n int64) Option {
 			return
 		}
 		c.maxBody = n
+	})
+}
+
+// WithKeyBinding makes the Auth accept tokens bound to a key (cnf.jkt)
+// when kb finds that the request proves that key — package
+// github.com/authx-go/authx/dpop's DPoP proofs — and accept kb's
+// Authorization scheme ("DPoP") besides its own. See [KeyBinding]. Without
+// it, bound tokens are refused everywhere ([ErrKeyBound]).
+func WithKeyBinding(kb KeyBinding) Option {
+	return optionFunc(func(c *config) {
+		if kb == nil {
+			c.errorf("WithKeyBinding(nil)")
+			return
+		}
+		if sch := kb.Scheme(); sch == "" || strings.ContainsAny(sch, " \t,\"") {
+			c.errorf("WithKeyBinding: scheme %q is not an HTTP authentication scheme", sch)
+			return
+		}
+		c.keyBinding = kb
 	})
 }
 

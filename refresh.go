@@ -62,6 +62,7 @@ func renewal(c *Claims) tokenOptionFunc {
 		}
 		s.sid = c.SessionID
 		s.fam = c.FamilyID
+		s.jkt = c.KeyThumbprint
 	}
 }
 
@@ -86,12 +87,19 @@ func renewal(c *Claims) tokenOptionFunc {
 func (a *Auth[T]) RefreshHandler() http.Handler {
 	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
 		e := a.e
-		c, loc, err := a.findRefresh(r)
+		c, tok, loc, err := a.findRefresh(r)
 		if err != nil {
 			e.deny(w, r, asError(err))
 			return
 		}
-		pair, err := a.rotate(r.Context(), c)
+		// A bound refresh token needs proof of its key (public clients);
+		// the new pair is bound to the key the request proves, if any.
+		jkt, err := e.checkBinding(r.Context(), r, tok, loc, c, true)
+		if err != nil {
+			e.deny(w, r, asError(err).withClaims(c))
+			return
+		}
+		pair, err := a.rotate(r.Context(), c, jkt)
 		if err != nil {
 			if errors.Is(err, errFamilyRevoked) {
 				e.emit(r.Context(), r, Event{Kind: EventReuseDetected, FamilyID: bound(familyOf(c), maxLogID), Err: err}, c)
@@ -123,20 +131,20 @@ func (a *Auth[T]) RefreshHandler() http.Handler {
 // token in the Authorization header (an API client that always sends one) does
 // not hide a refresh token in the body or cookie; if no source holds a
 // refresh token, the first error found is returned.
-func (a *Auth[T]) findRefresh(r *http.Request) (*Claims, Location, error) {
+func (a *Auth[T]) findRefresh(r *http.Request) (*Claims, string, Location, error) {
 	var first error
 	for _, loc := range refreshSources {
 		tok, _, err := a.e.locateIn(r, []Location{loc}, forRefresh)
 		if errors.Is(err, ErrInvalidRequest) {
-			return nil, loc, err // ambiguous (two tokens, two cookies): no guessing
+			return nil, "", loc, err // ambiguous (two tokens, two cookies): no guessing
 		}
 		if err == nil {
 			var c *Claims
 			if c, err = a.verifyRefresh(r, tok, loc); err == nil {
-				return c, loc, nil
+				return c, tok, loc, nil
 			}
 			if !errors.Is(err, ErrRefreshRequired) {
-				return nil, loc, err
+				return nil, "", loc, err
 			}
 		}
 		if first == nil && !errors.Is(err, ErrNoToken) {
@@ -146,7 +154,7 @@ func (a *Auth[T]) findRefresh(r *http.Request) (*Claims, Location, error) {
 	if first == nil {
 		first = newError(ErrNoToken, nil)
 	}
-	return nil, 0, first
+	return nil, "", 0, first
 }
 
 // verifyRefresh verifies a refresh token found at loc: signature, claims,
@@ -175,13 +183,14 @@ func (a *Auth[T]) verifyRefresh(r *http.Request, tok string, loc Location) (*Cla
 // leaves the refresh token unspent and the client's retry is not taken for
 // reuse; the spend is the last step, and the pair is returned only if it
 // was the first.
-func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
+func (a *Auth[T]) rotate(ctx context.Context, c *Claims, jkt string) (*TokenPair, error) {
 	e := a.e
 	cfg := &e.cfg
 	s, err := a.settings(c.Subject, []TokenOption{renewal(c)})
 	if err != nil {
 		return nil, err
 	}
+	s.jkt = jkt // the key the request proved (checkBinding: the token's own, if bound)
 	s.fam = familyOf(c)
 	sessionEnd, err := e.sessionEnd(ctx, c)
 	if err != nil {
@@ -197,7 +206,7 @@ func (a *Auth[T]) rotate(ctx context.Context, c *Claims) (*TokenPair, error) {
 	}
 	pair := &TokenPair{
 		AccessToken: access,
-		TokenType:   "bearer",
+		TokenType:   e.tokenType(jkt),
 		ExpiresIn:   int64(ac.ExpiresAt.Sub(ac.IssuedAt) / time.Second),
 	}
 	if cfg.noRotation {

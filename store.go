@@ -91,6 +91,7 @@ const (
 	familyPrefix  = "fam:"
 	sessionPrefix = "sid:"
 	ticketPrefix  = "ticket:"
+	bindingPrefix = "pop:" // a KeyBinding's single-use ids (Presentation.FirstUse)
 	escapePrefix  = "~"
 )
 
@@ -100,7 +101,7 @@ const (
 // authx mints (UUIDs).
 func tokenKey(jti string) string {
 	if strings.HasPrefix(jti, familyPrefix) || strings.HasPrefix(jti, sessionPrefix) ||
-		strings.HasPrefix(jti, ticketPrefix) || strings.HasPrefix(jti, escapePrefix) {
+		strings.HasPrefix(jti, ticketPrefix) || strings.HasPrefix(jti, bindingPrefix) || strings.HasPrefix(jti, escapePrefix) {
 		return escapePrefix + jti
 	}
 	return jti

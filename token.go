@@ -46,6 +46,7 @@ type tokenSettings struct {
 	jti              string
 	nbf              time.Time
 	ticketFor        *Claims // WebSocket tickets: the access token traded
+	jkt              string  // BoundToKey: cnf.jkt
 	iat              time.Time
 }
 
@@ -294,6 +295,22 @@ func Session(id string) TokenOption {
 	})
 }
 
+// BoundToKey binds the token to the key whose RFC 7638 SHA-256 thumbprint
+// (base64url, 43 characters) is jkt: it carries cnf.jkt (RFC 9449 §6),
+// and a guard admits it only when the request proves that key (see
+// [KeyBinding]; [Auth.KeyProof] returns the thumbprint a login request
+// proves). In a pair both tokens are bound. Without a [WithKeyBinding] an
+// Auth refuses the tokens it binds.
+func BoundToKey(jkt string) TokenOption {
+	return tokenOptionFunc(func(s *tokenSettings) {
+		if !validThumbprint(jkt) {
+			s.errorf("BoundToKey: %.60q is not a base64url SHA-256 thumbprint", jkt)
+			return
+		}
+		s.jkt = jkt
+	})
+}
+
 // ValidFrom sets the nbf claim: the token is refused before t. t must lie
 // from 1970 to 9999-12-31T23:59:59Z, as for [ExpiresAt].
 func ValidFrom(t time.Time) TokenOption {
@@ -330,7 +347,8 @@ type TokenPair struct {
 	// RefreshToken is the refresh token, for [Auth.RefreshHandler]; ""
 	// when only an access token was issued.
 	RefreshToken string `json:"refresh_token,omitempty"`
-	// TokenType is "bearer".
+	// TokenType is "bearer", or the KeyBinding's scheme ("DPoP") for
+	// tokens bound to a key (BoundToKey; RFC 9449 §5).
 	TokenType string `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
 	ExpiresIn int64 `json:"expires_in"`
@@ -404,7 +422,7 @@ func (a *Auth[T]) CreateTokenPair(sub string, opts ...TokenOption) (*TokenPair, 
 	return &TokenPair{
 		AccessToken:  access,
 		RefreshToken: refresh,
-		TokenType:    "bearer",
+		TokenType:    a.e.tokenType(s.jkt),
 		ExpiresIn:    int64(ac.ExpiresAt.Sub(ac.IssuedAt) / time.Second),
 	}, nil
 }
@@ -481,6 +499,8 @@ func (a *Auth[T]) issue(typ TokenType, sub string, s *tokenSettings) (string, *C
 		SessionID: s.sid,
 		FamilyID:  s.fam,
 		LoginType: cfg.loginType,
+
+		KeyThumbprint: s.jkt,
 	}
 	if s.scopesSet {
 		c.Scopes = append([]string{}, s.scopes...)

@@ -265,6 +265,12 @@ func (g *Guard) authenticateWS(r *http.Request, originPatterns []string) (*Claim
 		if c, err = e.check(ctx, tok, g.ps); err != nil {
 			return nil, asError(err)
 		}
+		// A ticket's key was proven when it was handed out (the ticket
+		// endpoint is guarded); a token on the handshake itself is shown
+		// to the KeyBinding as on any request.
+		if _, err := e.checkBinding(ctx, r, tok, l, c, false); err != nil {
+			return nil, asError(err).withClaims(c)
+		}
 		loc = l
 	}
 	if loc == InCookie {

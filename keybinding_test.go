@@ -14,6 +14,7 @@ import (
 
 	"github.com/authx-go/authx"
 	"github.com/authx-go/authx/authtest"
+	"github.com/coder/websocket"
 )
 
 // Two thumbprints (base64url of 32 bytes).
@@ -328,3 +329,98 @@ func (s schemeBinding) Check(context.Context, authx.Presentation) (string, error
 }
 
 var _ = authtest.NewClock
+
+// WebSockets: a handshake carrying a bound token is shown to the
+// KeyBinding like any request (a client that can set headers proves its
+// key on the handshake); a browser trades its bound token for a ticket at
+// the guarded ticket endpoint, where the proof is checked, and the ticket
+// then opens a connection whose claims keep the binding.
+func TestKeyBindingWebSocket(t *testing.T) {
+	t.Parallel()
+	kb := &fakeBinding{}
+	s := newBindingSite(t, authx.WithKeyBinding(kb))
+	mux := http.NewServeMux()
+	g := s.a.Require()
+	var got sync.Map
+	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+		conn, c, err := g.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		got.Store(c.ID, c.KeyThumbprint)
+		conn.Close(websocket.StatusNormalClosure, "")
+	})
+	mux.Handle("POST /ticket", s.a.TicketHandler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+	tok, err := s.a.CreateAccessToken("alice", authx.BoundToKey(jktA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := func(url string, hdr http.Header) int {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		conn, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: hdr})
+		if err == nil {
+			conn.Close(websocket.StatusNormalClosure, "")
+			return http.StatusSwitchingProtocols
+		}
+		if resp == nil {
+			t.Fatalf("dial: %v", err)
+		}
+		return resp.StatusCode
+	}
+	if code := dial(wsURL, http.Header{"Authorization": {"DPoP " + tok}, "X-Key": {jktA}}); code != http.StatusSwitchingProtocols {
+		t.Errorf("handshake with the bound token and its key: %d", code)
+	}
+	if code := dial(wsURL, http.Header{"Authorization": {"DPoP " + tok}, "X-Key": {jktB}}); code != http.StatusUnauthorized {
+		t.Errorf("handshake with the bound token and another key: %d, want 401", code)
+	}
+	ticket := func(key string) (int, string) {
+		t.Helper()
+		code, _, body := s.doAt(t, srv.URL, "POST", "/ticket", "Authorization", "DPoP "+tok, "X-Key", key)
+		var out struct{ Ticket string }
+		json.Unmarshal([]byte(body), &out)
+		return code, out.Ticket
+	}
+	if code, _ := ticket(jktB); code != http.StatusUnauthorized {
+		t.Errorf("a ticket for the bound token with another key: %d, want 401", code)
+	}
+	code, tk := ticket(jktA)
+	if code != 200 || tk == "" {
+		t.Fatalf("a ticket with the key: %d", code)
+	}
+	if code := dial(wsURL+"?ticket="+tk, nil); code != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake with the ticket: %d", code)
+	}
+	found := false
+	got.Range(func(_, v any) bool {
+		found = found || v == jktA
+		return true
+	})
+	if !found {
+		t.Error("the ticket's connection lost the binding")
+	}
+}
+
+// doAt is do against another server of the same Auth.
+func (s bindingSite) doAt(t *testing.T, base, method, path string, hdr ...string) (int, http.Header, string) {
+	t.Helper()
+	url := base + path
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}

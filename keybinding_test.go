@@ -424,3 +424,28 @@ func (s bindingSite) doAt(t *testing.T, base, method, path string, hdr ...string
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(b)
 }
+
+// OpenAPI: with a KeyBinding the document names the DPoP scheme, and a
+// header guard's requirement offers it beside Bearer, with the same scopes.
+func TestKeyBindingOpenAPI(t *testing.T) {
+	t.Parallel()
+	a, err := authx.New[string](authx.WithSecret([]byte("0123456789abcdef0123456789abcdef")), authx.WithKeyBinding(&fakeBinding{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemes := a.SecuritySchemes()
+	if s, ok := schemes["AuthXDPoP"]; !ok || s.Type != "http" || s.Scheme != "DPoP" {
+		t.Errorf("AuthXDPoP: %+v, %v", s, ok)
+	}
+	got, _ := json.Marshal(a.Require(authx.Scopes("read")).Security())
+	if want := `[{"AuthXBearer":["read"]},{"AuthXDPoP":["read"]}]`; string(got) != want {
+		t.Errorf("Security: %s, want %s", got, want)
+	}
+	plain, err := authx.New[string](authx.WithSecret([]byte("0123456789abcdef0123456789abcdef")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := plain.SecuritySchemes()["AuthXDPoP"]; ok {
+		t.Error("AuthXDPoP without a KeyBinding")
+	}
+}

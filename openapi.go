@@ -33,6 +33,7 @@ const (
 	schemeAccessCookie  = "AuthXAccessCookie"
 	schemeRefreshCookie = "AuthXRefreshCookie"
 	schemeQuery         = "AuthXQuery"
+	schemeBound         = "AuthXDPoP" // with a KeyBinding: tokens bound to the client's key
 )
 
 // SecuritySchemes returns the OpenAPI components.securitySchemes for the
@@ -74,6 +75,9 @@ func (a *Auth[T]) SecuritySchemes(guards ...*Guard) map[string]SecurityScheme {
 				if name, s, ok := e.securityScheme(l, typ); ok {
 					out[name] = s
 				}
+			}
+			if name, s, ok := e.boundScheme(l); ok {
+				out[name] = s
 			}
 		}
 	}
@@ -143,11 +147,30 @@ func (g *Guard) Security() []map[string][]string {
 				out = append(out, map[string][]string{name: append([]string{}, w...)})
 			}
 		}
+		if name, _, ok := g.e.boundScheme(l); ok && !slices.Contains(named, name) {
+			named = append(named, name)
+			for _, w := range ways {
+				out = append(out, map[string][]string{name: append([]string{}, w...)})
+			}
+		}
 	}
 	if g.ps.optional {
 		out = append(out, map[string][]string{})
 	}
 	return out
+}
+
+// boundScheme is the scheme of bound tokens in the Authorization header
+// (a KeyBinding's, DPoP), for location l: only the header carries them.
+func (e *engine) boundScheme(l Location) (string, SecurityScheme, bool) {
+	bs := e.bindingScheme()
+	if l != InHeader || bs == "" || e.cfg.header != "Authorization" {
+		return "", SecurityScheme{}, false
+	}
+	return schemeBound, SecurityScheme{
+		Type: "http", Scheme: bs,
+		Description: "A JWT bound to the client's key (cnf.jkt), sent as `Authorization: " + bs + " <token>` with a proof of that key (for DPoP, a `DPoP` header: RFC 9449).",
+	}, true
 }
 
 // securityScheme returns the name and scheme of location l for tokens of

@@ -173,7 +173,15 @@ func (e *Error) challengedWith(scheme string) *Error {
 // Error returns the message with the cause, for logs. It never contains a
 // token or a key.
 func (e *Error) Error() string {
-	msg := e.sentinel.Error()
+	var msg string
+	switch {
+	case e.sentinel != nil:
+		msg = e.sentinel.Error()
+	case e.Code != "":
+		msg = "authx: " + e.Code
+	default:
+		msg = "authx: " + http.StatusText(e.Status)
+	}
 	if e.cause != nil {
 		msg += ": " + e.cause.Error()
 	}
@@ -259,6 +267,15 @@ var errorTable = []struct {
 }
 
 // newError builds an *Error for sentinel, with an optional cause kept for logs.
+// NewError returns an *Error that answers with status, code and message
+// (which are sent to the client: no token, key or internal detail) and
+// wraps cause, which errors.Is, errors.As and logs see: for a
+// [KeyBinding], a [Policy] or a handler that answers in its own terms. Set
+// its Challenge and Header as the answer needs.
+func NewError(status int, code, message string, cause error) *Error {
+	return &Error{Status: status, Code: code, Message: message, cause: cause}
+}
+
 func newError(sentinel, cause error) *Error {
 	info, ok := infoOf(sentinel)
 	if !ok {

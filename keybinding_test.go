@@ -449,3 +449,26 @@ func TestKeyBindingOpenAPI(t *testing.T) {
 		t.Error("AuthXDPoP without a KeyBinding")
 	}
 }
+
+// NewError answers as given and wraps its cause; an *Error built by hand,
+// without a sentinel, still prints.
+func TestNewError(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("proof replayed")
+	e := authx.NewError(401, "invalid_dpop_proof", "The proof is invalid.", cause)
+	if !errors.Is(e, cause) || e.Status != 401 || e.Code != "invalid_dpop_proof" {
+		t.Errorf("NewError: %+v", e)
+	}
+	if got := e.Error(); got != "authx: invalid_dpop_proof: proof replayed" {
+		t.Errorf("Error() = %q", got)
+	}
+	if got := (&authx.Error{Status: 503}).Error(); got != "authx: Service Unavailable" {
+		t.Errorf("bare Error() = %q", got)
+	}
+	w := httptest.NewRecorder()
+	e.Challenge = `DPoP error="invalid_dpop_proof"`
+	authx.WriteError(w, "api", e)
+	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != e.Challenge || !strings.Contains(w.Body.String(), `"code":"invalid_dpop_proof"`) {
+		t.Errorf("written: %d %q %s", w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
+	}
+}

@@ -2,10 +2,17 @@ package authtest_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -189,5 +196,53 @@ func TestNotYetValidTokenBecomesValid(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// DPoPKey's thumbprint is RFC 7638's over its JWK, and its proofs carry
+// the claims RFC 9449 §4.2 lists, signed by the key.
+func TestDPoPKey(t *testing.T) {
+	k := authtest.NewDPoPKey(t)
+	if len(k.Thumbprint()) != 43 {
+		t.Fatalf("thumbprint %q", k.Thumbprint())
+	}
+	proof := k.Proof(t, "GET", "https://api.example.com/orders?page=2#top", "tok", "n-1")
+	parts := strings.Split(proof, ".")
+	if len(parts) != 3 {
+		t.Fatalf("proof %q", proof)
+	}
+	var hdr struct {
+		Typ, Alg string
+		JWK      map[string]string
+	}
+	var claims map[string]any
+	for i, v := range []any{&hdr, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + hdr.JWK["x"] + `","y":"` + hdr.JWK["y"] + `"}`))
+	if hdr.Typ != "dpop+jwt" || hdr.Alg != "ES256" || base64.RawURLEncoding.EncodeToString(sum[:]) != k.Thumbprint() {
+		t.Errorf("header %+v", hdr)
+	}
+	ath := sha256.Sum256([]byte("tok"))
+	if claims["htm"] != "GET" || claims["htu"] != "https://api.example.com/orders" || claims["nonce"] != "n-1" ||
+		claims["ath"] != base64.RawURLEncoding.EncodeToString(ath[:]) || claims["jti"] == "" || claims["iat"] == nil {
+		t.Errorf("claims %v", claims)
+	}
+	x, _ := base64.RawURLEncoding.DecodeString(hdr.JWK["x"])
+	y, _ := base64.RawURLEncoding.DecodeString(hdr.JWK["y"])
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	h := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if !ecdsa.Verify(pub, h[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		t.Error("the proof's signature does not verify with its jwk")
 	}
 }

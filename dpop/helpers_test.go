@@ -101,7 +101,7 @@ func serviceHandler(a *authx.Auth[string], v *dpop.Verifier) http.Handler {
 		_, _ = io.WriteString(w, "ok")
 	})))
 	mux.Handle("POST /refresh", a.RefreshHandler())
-	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+	login := func(w http.ResponseWriter, r *http.Request) {
 		jkt, err := a.KeyProof(r)
 		if err != nil {
 			a.WriteError(w, r, err)
@@ -118,7 +118,9 @@ func serviceHandler(a *authx.Auth[string], v *dpop.Verifier) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(pair)
-	})
+	}
+	mux.HandleFunc("POST /login", login)
+	mux.HandleFunc("POST /token", login)
 	return v.SendNonce(mux)
 }
 

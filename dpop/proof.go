@@ -109,7 +109,7 @@ func parseProof(s string, algs []string) (*proof, *failure) {
 		return nil, f
 	}
 	// The signature, by go-jose, against the key of the header only.
-	jws, err := jose.ParseSigned(s, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(h.Alg)})
+	jws, err := jose.ParseSignedCompact(s, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(h.Alg)})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, failMalformed
 	}

@@ -69,7 +69,7 @@ func (v *Verifier) Scheme() string { return "DPoP" }
 // 503 ([ErrStore]).
 func (v *Verifier) Check(ctx context.Context, p authx.Presentation) (string, error) {
 	if p.Request == nil {
-		return "", storeFailure(errors.New("Presentation without a Request"))
+		return "", storeFailure(errors.New("a Presentation without a Request"))
 	}
 	tokenEndpoint := p.Refresh || p.Claims == nil
 	bound := ""
@@ -153,7 +153,9 @@ func (v *Verifier) verify(ctx context.Context, p authx.Presentation, vals []stri
 	if bound != "" && pr.jkt != bound {
 		return deny(failKeyMismatch)
 	}
-	first, err := p.FirstUse(ctx, pr.jkt+":"+pr.jti, pr.iat.Add(slack))
+	// Remembered until the proof is too old to be accepted anyway, and a
+	// second more: a store never forgets a jti still acceptable.
+	first, err := p.FirstUse(ctx, pr.jkt+":"+pr.jti, pr.iat.Add(slack+time.Second))
 	if err != nil {
 		return "", storeFailure(err)
 	}

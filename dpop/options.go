@@ -48,7 +48,7 @@ func verifierOption(f func(*settings)) Option {
 	return optionFunc(func(s *settings) { s.verifierOnly = true; f(s) })
 }
 
-// DefaultAlgorithms are the proof algorithms a Verifier accepts unless
+// defaultAlgorithms are the proof algorithms a Verifier accepts unless
 // [WithAlgorithms] says otherwise.
 var defaultAlgorithms = []string{"ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256"}
 

@@ -1,7 +1,6 @@
 package dpop
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -150,21 +149,13 @@ type storeError struct{ err error }
 func (e *storeError) Error() string   { return ErrStore.Error() + ": " + e.err.Error() }
 func (e *storeError) Unwrap() []error { return []error{authx.ErrUnavailable, ErrStore, e.err} }
 
-// authxError returns an *authx.Error for cause, which wraps the authx
-// sentinel it stands for (ErrKeyBound, ErrUnavailable): that sentinel's
-// status, code and message, cause kept for errors.Is and logs.
-//
-// The core exports no constructor of *authx.Error (its sentinel is
-// unexported, and an Error built as a literal has none); until it does,
-// the one documented way to have an authx sentinel error made from a
-// cause is a policy's denial, which [authx.Any] returns classified. A
-// constructor in the core (authx.NewError(sentinel, cause)) would replace
-// this function's body.
+// authxError returns the *authx.Error for cause, which wraps the authx
+// sentinel it stands for (ErrKeyBound, ErrUnavailable): a 503 for a store
+// that failed, else a 401 the caller specialises; cause is kept for
+// errors.Is and logs, never shown.
 func authxError(cause error) *authx.Error {
-	err := authx.Any(authx.PolicyFunc(func(context.Context, *authx.Claims) error { return cause })).Check(context.Background(), nil)
-	var e *authx.Error
-	if errors.As(err, &e) {
-		return e
+	if errors.Is(cause, authx.ErrUnavailable) {
+		return authx.NewError(http.StatusServiceUnavailable, "unavailable", "Authentication is temporarily unavailable.", cause)
 	}
-	return &authx.Error{} // unreachable: Any returns an *authx.Error for a denial
+	return authx.NewError(http.StatusUnauthorized, codeInvalidToken, messages[codeInvalidToken], cause)
 }

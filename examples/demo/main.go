@@ -5,8 +5,9 @@
 //
 //	go run ./examples/demo                      # from the repository root
 //	go run ./examples/demo -redis 127.0.0.1:6379 -access-ttl 30s -refresh-delta 20s
+//	go run ./examples/demo -postgres postgres://postgres@127.0.0.1:5432/test
 //
-// It listens on 127.0.0.1:8000 (-addr) with in-memory stores unless -redis
+// It listens on 127.0.0.1:8000 (-addr) with in-memory stores unless -redis or -postgres
 // is given. Users: alice / alice-password (scope admin:*) and bob /
 // bob-password (scope reports:read). The HMAC secret comes from
 // AUTHX_SECRET, or is generated at start. See README.md for a curl
@@ -30,6 +31,7 @@ func main() {
 	flag.DurationVar(&cfg.RefreshDelta, "refresh-delta", cfg.RefreshDelta, "implicit refresh when the access token expires within this (0: 10 min, or half a shorter -access-ttl)")
 	flag.IntVar(&cfg.LoginLimit, "login-limit", cfg.LoginLimit, "logins per minute per client IP")
 	flag.StringVar(&cfg.RedisAddr, "redis", "", "Redis address for shared stores (default: in memory)")
+	flag.StringVar(&cfg.PostgresDSN, "postgres", "", "PostgreSQL DSN for shared stores, e.g. postgres://user@127.0.0.1:5432/db (default: in memory)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -45,8 +47,11 @@ func main() {
 		os.Exit(1)
 	}
 	stores := "in memory"
-	if cfg.RedisAddr != "" {
+	switch {
+	case cfg.RedisAddr != "":
 		stores = "redis " + cfg.RedisAddr
+	case cfg.PostgresDSN != "":
+		stores = "postgres" // the DSN may hold a password: not logged
 	}
 	log.Info("demo listening", "url", "http://"+*addr, "stores", stores,
 		"access_ttl", cfg.AccessTTL, "refresh_ttl", cfg.RefreshTTL, "refresh_delta", cfg.renewDelta())

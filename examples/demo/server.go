@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/authx-go/authx"
+	"github.com/authx-go/authx/pgstore"
 	"github.com/authx-go/authx/redisstore"
 	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -23,12 +25,14 @@ var static embed.FS
 
 // config is what the flags set.
 type config struct {
-	AccessTTL    time.Duration // access token lifetime
-	RefreshTTL   time.Duration // refresh token lifetime (a login's length)
-	RefreshDelta time.Duration // implicit refresh when the access token expires within it; 0: authx's default
-	LoginLimit   int           // logins per minute per client IP
-	RedisAddr    string        // "" = in-memory stores
-	Secret       []byte        // HMAC key, ≥ 32 bytes
+	AccessTTL      time.Duration // access token lifetime
+	RefreshTTL     time.Duration // refresh token lifetime (a login's length)
+	RefreshDelta   time.Duration // implicit refresh when the access token expires within it; 0: authx's default
+	LoginLimit     int           // logins per minute per client IP
+	RedisAddr      string        // "" = in-memory stores (unless PostgresDSN)
+	PostgresDSN    string        // "" = in-memory stores (unless RedisAddr)
+	PostgresSchema string        // the schema of authx's tables; "" = authx_demo
+	Secret         []byte        // HMAC key, ≥ 32 bytes
 }
 
 func defaultConfig() config {
@@ -114,6 +118,16 @@ func newServer(cfg config, log *slog.Logger) (http.Handler, error) {
 			}
 			return u, nil
 		}),
+	}
+	if cfg.RedisAddr != "" && cfg.PostgresDSN != "" {
+		return nil, errors.New("-redis and -postgres: choose one store")
+	}
+	if cfg.PostgresDSN != "" {
+		opt, err := postgresStore(cfg.PostgresDSN, cfg.PostgresSchema)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, opt)
 	}
 	if cfg.RedisAddr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, ContextTimeoutEnabled: true})
@@ -331,4 +345,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// postgresStore connects to the PostgreSQL at dsn, creates authx's tables
+// in schema (authx_demo when "") with Migrate (explicit, idempotent) and
+// returns the option that keeps every store there. The pool lives as long
+// as the demo.
+func postgresStore(dsn, schema string) (authx.Option, error) {
+	if schema == "" {
+		schema = "authx_demo"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s, err := pgstore.New(pool, pgstore.WithSchema(schema), pgstore.WithSweepEvery(time.Minute))
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s.Option(), nil
 }

@@ -472,3 +472,74 @@ func TestNewError(t *testing.T) {
 		t.Errorf("written: %d %q %s", w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
 	}
 }
+
+// In-band re-authentication carries no proof: a bound token renews only a
+// connection that proved the same key when it opened.
+func TestKeyBindingReauth(t *testing.T) {
+	t.Parallel()
+	kb := &fakeBinding{}
+	s := newBindingSite(t, authx.WithKeyBinding(kb))
+	g := s.a.Require()
+	results := make(chan error, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := g.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		_, msg, err := conn.Read(r.Context())
+		if err != nil {
+			results <- err
+			return
+		}
+		tok, _ := authx.ParseReauth(msg)
+		_, err = g.Reauthenticate(r.Context(), conn, tok)
+		results <- err
+	}))
+	t.Cleanup(srv.Close)
+	mint := func(jkt string) string {
+		var opts []authx.TokenOption
+		if jkt != "" {
+			opts = append(opts, authx.BoundToKey(jkt))
+		}
+		tok, err := s.a.CreateAccessToken("alice", opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for _, tc := range []struct {
+		name       string
+		open, with string // the connection's key (""= bearer) and the new token's
+		want       error
+	}{
+		{"same key", jktA, jktA, nil},
+		{"another key", jktA, jktB, authx.ErrKeyBound},
+		{"bound token on a bearer connection", "", jktA, authx.ErrKeyBound},
+		{"bearer token on a bound connection", jktA, "", nil},
+	} {
+		hdr := http.Header{"Authorization": {"Bearer " + mint("")}}
+		if tc.open != "" {
+			hdr = http.Header{"Authorization": {"DPoP " + mint(tc.open)}, "X-Key": {tc.open}}
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{HTTPHeader: hdr})
+		if err != nil {
+			cancel()
+			t.Fatalf("%s: dial: %v", tc.name, err)
+		}
+		if err := conn.Write(ctx, websocket.MessageText, authx.ReauthMessage(mint(tc.with))); err != nil {
+			t.Fatal(err)
+		}
+		_, _, rerr := conn.Read(ctx) // answers the server's close
+		got := <-results
+		if (tc.want == nil) != (got == nil) || (tc.want != nil && !errors.Is(got, tc.want)) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		if tc.want != nil && websocket.CloseStatus(rerr) != websocket.StatusPolicyViolation {
+			t.Errorf("%s: the client saw %v, want a 1008 close", tc.name, rerr)
+		}
+		conn.CloseNow()
+		cancel()
+	}
+}

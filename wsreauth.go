@@ -10,11 +10,16 @@ import (
 	"github.com/coder/websocket"
 )
 
-var errOtherSubject = errors.New("re-authentication with another subject's token")
+var (
+	errOtherSubject = errors.New("re-authentication with another subject's token")
+	errReauthKey    = errors.New("re-authentication with a token bound to a key the connection did not prove")
+)
 
 // Reauthenticate extends a connection accepted by [Guard.Accept] with a new
 // access token the client sent in-band (see [ParseReauth]): the token must
-// pass the guard's policies and belong to the same subject. On success the
+// pass the guard's policies and belong to the same subject, and a token
+// bound to a key ([BoundToKey]) must be bound to the key the connection
+// proved when it opened. On success the
 // connection lives until the new token expires and the new claims are
 // returned (a context made earlier with [Guard.NewContext] keeps the old
 // ones); on failure it is closed with 1008 (1013 when a store cannot
@@ -39,6 +44,11 @@ func (g *Guard) Reauthenticate(ctx context.Context, conn *websocket.Conn, token 
 	c, err := g.e.check(ctx, token, g.ps)
 	if err == nil && c.Subject != w.current().Subject {
 		err = newError(ErrForbidden, errOtherSubject)
+	}
+	if err == nil && c.KeyThumbprint != "" && c.KeyThumbprint != w.current().KeyThumbprint {
+		// No proof travels in-band: a bound token may only renew a
+		// connection whose handshake (or ticket) proved that same key.
+		err = newError(ErrKeyBound, errReauthKey)
 	}
 	if err == nil {
 		_, err = g.e.admit(ctx, nil, c, g.ps, g.newSlot())

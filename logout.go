@@ -16,7 +16,10 @@ import (
 // cleared cookies (logging out twice is not an error). Cookie-borne tokens
 // need the CSRF checks on every method (a cross-site link must not log
 // anyone out); the header may carry either token's csrf value. A store that
-// cannot record the revocation answers 503.
+// cannot record the revocation answers 503. A token bound to a key
+// ([BoundToKey]) is revoked without a proof of it, as a revocation
+// endpoint (RFC 7009) revokes whatever token it is sent: ending a token
+// gives its sender nothing.
 func (a *Auth[T]) LogoutHandler() http.Handler {
 	return a.postOnly(func(w http.ResponseWriter, r *http.Request) {
 		e := a.e

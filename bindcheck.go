@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // This file applies key binding ([KeyBinding], [WithKeyBinding]) to a
@@ -36,9 +35,6 @@ func (e *engine) checkBinding(ctx context.Context, r *http.Request, tok string, 
 	}
 	jkt, err := callBinding(ctx, kb, p)
 	if err != nil {
-		if ae, ok := err.(*Error); ok { // not errors.As: its target would escape
-			return "", ae
-		}
 		var ae *Error
 		if errors.As(err, &ae) {
 			return "", ae
@@ -75,28 +71,19 @@ func (e *engine) headerScheme(r *http.Request) string {
 	if len(vals) != 1 {
 		return ""
 	}
-	v := vals[0]
-	for _, sch := range [...]string{e.cfg.scheme, e.bindingScheme()} {
-		if sch != "" && len(v) > len(sch) && strings.EqualFold(v[:len(sch)], sch) && v[len(sch)] == ' ' {
+	for _, sch := range [...]string{e.cfg.scheme, e.cfg.bindingScheme} {
+		if _, ok, _ := afterScheme(vals[0], sch); ok && sch != "" {
 			return sch
 		}
 	}
 	return ""
 }
 
-// bindingScheme is the KeyBinding's Authorization scheme, "" without one.
-func (e *engine) bindingScheme() string {
-	if e.cfg.keyBinding == nil {
-		return ""
-	}
-	return e.cfg.keyBinding.Scheme()
-}
-
 // tokenType is a token response's token_type: the KeyBinding's scheme
 // for tokens bound to jkt (RFC 9449 §5: "DPoP"), "bearer" otherwise.
 func (e *engine) tokenType(jkt string) string {
 	if jkt != "" && e.cfg.keyBinding != nil {
-		return e.cfg.keyBinding.Scheme()
+		return e.cfg.bindingScheme
 	}
 	return "bearer"
 }

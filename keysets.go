@@ -36,31 +36,32 @@ func asymmetric(alg string) bool {
 
 // parseExternal verifies tok with key sets configured, with the keys of
 // the issuer it names, and decodes its claims into c (zero). It returns
-// the key set and key that verified the token, nil for the configured keys.
-func (e *engine) parseExternal(ctx context.Context, tok string, c *Claims) (*verifiedBy, error) {
+// the key set and key that verified the token, a zero verifiedBy for the
+// configured keys.
+func (e *engine) parseExternal(ctx context.Context, tok string, c *Claims) (verifiedBy, error) {
 	d1, d2, err := splitToken(tok)
 	if err != nil {
-		return nil, newError(ErrMalformed, err)
+		return verifiedBy{}, newError(ErrMalformed, err)
 	}
 	var hbuf [headerScratch]byte
 	h, err := e.keys.header(tok[:d1], hbuf[:])
 	if err != nil {
-		return nil, newError(ErrMalformed, err)
+		return verifiedBy{}, newError(ErrMalformed, err)
 	}
 	var sbuf [signatureScratch]byte
 	sig, err := decodeSignature(tok[d2+1:], sbuf[:])
 	if err != nil {
-		return nil, err
+		return verifiedBy{}, err
 	}
 	payload, err := decodePayload(tok[d1+1 : d2])
 	if err != nil {
-		return nil, err
+		return verifiedBy{}, err
 	}
 	// The claims are read before the signature is checked, only to route
 	// the token to its issuer's keys; nothing of them is trusted before.
 	hasType, err := decodeClaimSet(payload, e.cfg.maxScopes, c)
 	if err != nil {
-		return nil, err
+		return verifiedBy{}, err
 	}
 	input := tok[:d2]
 	var own []*issuerKeys // key sets of our own issuer
@@ -71,22 +72,22 @@ func (e *engine) parseExternal(ctx context.Context, tok string, c *Claims) (*ver
 		case s.iss == c.Issuer:
 			pk, err := e.verifyWith(ctx, s, h, input, sig)
 			if err != nil {
-				return nil, err
+				return verifiedBy{}, err
 			}
 			if err := s.adopt(c, h, hasType, e.cfg.maxScopes); err != nil {
-				return nil, err
+				return verifiedBy{}, err
 			}
-			return &verifiedBy{set: s, key: pk}, nil
+			return verifiedBy{set: s, key: pk}, nil
 		}
 	}
 	// Ours: the configured keys, then our issuer's key sets.
-	var by *verifiedBy
+	var by verifiedBy
 	err = e.keys.verify(h, input, sig)
 	if errors.Is(err, ErrUnknownKey) || (err != nil && len(e.keys.noKID)+len(e.keys.byKID) == 0) {
 		for _, s := range own {
 			var pk PublicKey
 			if pk, err = e.verifyWith(ctx, s, h, input, sig); err == nil {
-				by = &verifiedBy{set: s, key: pk}
+				by = verifiedBy{set: s, key: pk}
 				break
 			}
 			if !errors.Is(err, ErrUnknownKey) {
@@ -95,7 +96,7 @@ func (e *engine) parseExternal(ctx context.Context, tok string, c *Claims) (*ver
 		}
 	}
 	if err != nil {
-		return nil, err
+		return verifiedBy{}, err
 	}
 	return by, ownClaims(c, hasType)
 }

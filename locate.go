@@ -159,7 +159,7 @@ func (e *engine) fromHeader(r *http.Request) (string, error) {
 	if tok, ok, err := afterScheme(v, scheme); ok || err != nil {
 		return tok, err
 	}
-	if bs := e.bindingScheme(); bs != "" {
+	if bs := e.cfg.bindingScheme; bs != "" {
 		// A bound token's scheme (DPoP), when a KeyBinding is configured.
 		if tok, ok, err := afterScheme(v, bs); ok || err != nil {
 			return tok, err

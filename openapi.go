@@ -163,7 +163,7 @@ func (g *Guard) Security() []map[string][]string {
 // boundScheme is the scheme of bound tokens in the Authorization header
 // (a KeyBinding's, DPoP), for location l: only the header carries them.
 func (e *engine) boundScheme(l Location) (string, SecurityScheme, bool) {
-	bs := e.bindingScheme()
+	bs := e.cfg.bindingScheme
 	if l != InHeader || bs == "" || e.cfg.header != "Authorization" {
 		return "", SecurityScheme{}, false
 	}

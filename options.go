@@ -25,50 +25,51 @@ func (f optionFunc) apply(c *config) { f(c) }
 type config struct {
 	errs []error
 
-	signing     *keySpec
-	signingKID  string
-	verifyKeys  []*keySpec
-	keySets     []*issuerKeys // WithKeySet
-	shortSecret bool          // InsecureShortSecret: warn at New
-	keyGiven    bool          // a key option was given, even one refused
-	loggerSet   bool          // WithLogger was given
-	issuer      string
-	loginType   string
-	audience    []string
-	leeway      time.Duration
-	now         func() time.Time
-	accessTTL   time.Duration
-	refreshTTL  time.Duration
-	locations   []Location
-	header      string
-	scheme      string
-	queryParam  string
-	jsonAccess  string
-	jsonRefresh string
-	cookies     CookieConfig
-	cookiesSet  bool
-	csrf        CSRFConfig
-	cop         *http.CrossOriginProtection
-	refresh     RefreshStore
-	reuseGrace  time.Duration
-	noRotation  bool
-	wsRecheck   time.Duration
-	ticketTTL   time.Duration
-	sessions    SessionStore
-	touchEvery  time.Duration
-	limiter     RateLimiter
-	proxies     []netip.Prefix
-	getter      any
-	blocklist   Blocklist
-	onError     func(http.ResponseWriter, *http.Request, error)
-	logger      *slog.Logger
-	events      []func(context.Context, Event) // WithEvents' hooks, in order
-	realm       string
-	maxToken    int
-	maxBody     int64
-	maxScopes   int
-	cacheSize   int        // WithVerificationCache; 0: no cache
-	keyBinding  KeyBinding // WithKeyBinding; nil: bound tokens are refused
+	signing       *keySpec
+	signingKID    string
+	verifyKeys    []*keySpec
+	keySets       []*issuerKeys // WithKeySet
+	shortSecret   bool          // InsecureShortSecret: warn at New
+	keyGiven      bool          // a key option was given, even one refused
+	loggerSet     bool          // WithLogger was given
+	issuer        string
+	loginType     string
+	audience      []string
+	leeway        time.Duration
+	now           func() time.Time
+	accessTTL     time.Duration
+	refreshTTL    time.Duration
+	locations     []Location
+	header        string
+	scheme        string
+	queryParam    string
+	jsonAccess    string
+	jsonRefresh   string
+	cookies       CookieConfig
+	cookiesSet    bool
+	csrf          CSRFConfig
+	cop           *http.CrossOriginProtection
+	refresh       RefreshStore
+	reuseGrace    time.Duration
+	noRotation    bool
+	wsRecheck     time.Duration
+	ticketTTL     time.Duration
+	sessions      SessionStore
+	touchEvery    time.Duration
+	limiter       RateLimiter
+	proxies       []netip.Prefix
+	getter        any
+	blocklist     Blocklist
+	onError       func(http.ResponseWriter, *http.Request, error)
+	logger        *slog.Logger
+	events        []func(context.Context, Event) // WithEvents' hooks, in order
+	realm         string
+	maxToken      int
+	maxBody       int64
+	maxScopes     int
+	cacheSize     int        // WithVerificationCache; 0: no cache
+	keyBinding    KeyBinding // WithKeyBinding; nil: bound tokens are refused
+	bindingScheme string     // keyBinding.Scheme(), read once
 }
 
 func defaultConfig() config {

@@ -45,11 +45,12 @@ func WithKeyBinding(kb KeyBinding) Option {
 			c.errorf("WithKeyBinding(nil)")
 			return
 		}
-		if sch := kb.Scheme(); sch == "" || strings.ContainsAny(sch, " \t,\"") {
+		sch := kb.Scheme()
+		if sch == "" || strings.ContainsAny(sch, " \t,\"") {
 			c.errorf("WithKeyBinding: scheme %q is not an HTTP authentication scheme", sch)
 			return
 		}
-		c.keyBinding = kb
+		c.keyBinding, c.bindingScheme = kb, sch
 	})
 }
 

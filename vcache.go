@@ -59,16 +59,17 @@ type cacheShard struct {
 // cacheEntry is one verified token. c is never handed out: hits copy it
 // (copyClaims), so a handler that writes to its claims writes to its own.
 type cacheEntry struct {
-	tok  string      // the token (a copy), the entry's key
-	c    Claims      // as verified, before the request-specific checks
-	by   *verifiedBy // the key set and key that verified it; nil: the Auth's own keys
+	tok  string     // the token (a copy), the entry's key
+	c    Claims     // as verified, before the request-specific checks
+	by   verifiedBy // the key set and key that verified it; zero: the Auth's own keys
 	size int
 	slot int         // index in the shard's ring
 	ref  atomic.Bool // hit since the hand last passed
 }
 
 // verifiedBy names the key of a key set that verified a token, so that a
-// cached verification is used only while the set still has that key.
+// cached verification is used only while the set still has that key; its
+// zero value stands for the Auth's own keys.
 type verifiedBy struct {
 	set *issuerKeys
 	key PublicKey
@@ -116,9 +117,9 @@ func (vc *verifyCache) get(tok string) *cacheEntry {
 	return ent
 }
 
-// put remembers tok as verified to c (by the key by names, nil for the
+// put remembers tok as verified to c (by the key by names, zero for the
 // Auth's own). Tokens past maxCachedToken are not kept.
-func (vc *verifyCache) put(tok string, c *Claims, by *verifiedBy, now time.Time) {
+func (vc *verifyCache) put(tok string, c *Claims, by verifiedBy, now time.Time) {
 	if len(tok) > maxCachedToken {
 		return
 	}
@@ -206,7 +207,7 @@ func copyStrings(s, room []string) []string {
 	case len(s) <= cap(room):
 		return append(room, s...)
 	}
-	return append(make([]string, 0, len(s)), s...)
+	return cloneStrings(s)
 }
 
 // sameKey reports whether a and b are the same public key (a key set's

@@ -122,7 +122,7 @@ func (e *engine) checkInto(ctx context.Context, tok string, ps policySet, c *Cla
 			vc.drop(ent)
 		}
 	}
-	var by *verifiedBy
+	var by verifiedBy
 	if len(e.cfg.keySets) == 0 {
 		if err := e.keys.parse(tok, e.cfg.maxScopes, c); err != nil {
 			return err
@@ -148,7 +148,7 @@ func (e *engine) checkInto(ctx context.Context, tok string, ps policySet, c *Cla
 // that cannot answer now fails the request closed, as it would uncached.
 func (e *engine) stillVerified(ctx context.Context, ent *cacheEntry) (bool, error) {
 	by := ent.by
-	if by == nil {
+	if by.set == nil {
 		return true, nil
 	}
 	keys, err := by.set.keys(ctx, by.key.KID)

@@ -23,9 +23,14 @@ import (
 func replicas(t *testing.T, opts ...authx.Option) (a, b *site, clock *authtest.Clock) {
 	t.Helper()
 	schema := testSchema(t)
+	sa := storeOn(t, newPool(t, "authxtest-replica-a"), schema)
+	sb := storeOn(t, newPool(t, "authxtest-replica-b"), schema)
+	// The clock starts after Migrate wrote the store's epoch: a token
+	// issued in an earlier second would count as issued before the
+	// store's data began, and be refused.
 	clock = authtest.NewClock(time.Now())
-	a = newSite(t, storeOn(t, newPool(t, "authxtest-replica-a"), schema), clock, opts...)
-	b = newSite(t, storeOn(t, newPool(t, "authxtest-replica-b"), schema), clock, opts...)
+	a = newSite(t, sa, clock, opts...)
+	b = newSite(t, sb, clock, opts...)
 	return a, b, clock
 }
 
